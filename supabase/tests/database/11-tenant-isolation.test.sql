@@ -1,0 +1,179 @@
+-- Tenant isolation by RLS: for every crm table, a member of tenant A reads
+-- and writes only A's rows, anon gets nothing, service_role sees everything.
+-- Each policy has a test that fails when it is removed: the positive checks
+-- (A can read/add/change/delete its own rows) catch a missing policy, the
+-- negative ones catch a policy that lets another tenant through.
+begin;
+select plan(77);
+
+insert into crm.tenants (id, name, slug) values
+  ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
+  ('bbbbbbbb-0000-4000-8000-000000000000', 'Tenant B', 'tenant-b');
+insert into crm.companies (id, tenant_id, name) values
+  ('aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000000', 'A company'),
+  ('bbbbbbbb-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000000', 'B company');
+insert into crm.contacts (id, tenant_id, email) values
+  ('aaaaaaaa-0000-4000-8000-000000000002', 'aaaaaaaa-0000-4000-8000-000000000000', 'a@a.example'),
+  ('bbbbbbbb-0000-4000-8000-000000000002', 'bbbbbbbb-0000-4000-8000-000000000000', 'b@b.example');
+-- Deals without a contact: isolation rests on the deal's own tenant_id.
+insert into crm.deals (id, tenant_id, name) values
+  ('aaaaaaaa-0000-4000-8000-000000000003', 'aaaaaaaa-0000-4000-8000-000000000000', 'A deal'),
+  ('bbbbbbbb-0000-4000-8000-000000000003', 'bbbbbbbb-0000-4000-8000-000000000000', 'B deal');
+insert into crm.activities (id, tenant_id, type, subject) values
+  ('aaaaaaaa-0000-4000-8000-000000000004', 'aaaaaaaa-0000-4000-8000-000000000000', 'note', 'A note'),
+  ('bbbbbbbb-0000-4000-8000-000000000004', 'bbbbbbbb-0000-4000-8000-000000000000', 'note', 'B note');
+insert into crm.tasks (id, tenant_id, title) values
+  ('aaaaaaaa-0000-4000-8000-000000000005', 'aaaaaaaa-0000-4000-8000-000000000000', 'A task'),
+  ('bbbbbbbb-0000-4000-8000-000000000005', 'bbbbbbbb-0000-4000-8000-000000000000', 'B task');
+insert into sync.connections (id, tenant_id, provider, account_id) values
+  ('aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', 'hubspot', 'portal-a'),
+  ('bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', 'hubspot', 'portal-b');
+insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id, local_id) values
+  ('aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', 'contact', '101', 'aaaaaaaa-0000-4000-8000-000000000002'),
+  ('bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', 'contact', '201', 'bbbbbbbb-0000-4000-8000-000000000002');
+
+-- Acts as an authenticated user whose JWT says tenant_id = tenant.
+create function pg_temp.act_as_member(tenant text) returns void language plpgsql as $$
+begin
+  perform set_config('request.jwt.claims', json_build_object(
+    'sub', 'cccccccc-0000-4000-8000-000000000001', 'role', 'authenticated',
+    'app_metadata', json_build_object('tenant_id', tenant))::text, true);
+  execute 'set local role authenticated';
+end $$;
+
+create function pg_temp.act_as_superuser() returns void language plpgsql as $$
+begin
+  execute 'reset role';
+  perform set_config('request.jwt.claims', '', true);
+end $$;
+
+-- Twelve checks for one crm table. `col` and `val` are a text column that an
+-- insert and an update set; `required_col`/`required_val` a not-null column
+-- an insert must also fill.
+create function pg_temp.check_isolation(tbl text, own_id uuid, other_id uuid, col text, val text,
+  required_col text default null, required_val text default null)
+returns setof text language plpgsql as $$
+declare
+  insert_sql constant text := format('insert into crm.%I (tenant_id, %I%s) values ($1, $2%s) returning id', tbl, col,
+    coalesce(', ' || quote_ident(required_col), ''), coalesce(', ' || quote_literal(required_val), ''));
+  other_exists int;
+  seen_own int; seen_other int; inserted uuid; foreign_insert_denied boolean := false;
+  updated_own int; updated_other int; deleted_own int; deleted_other int;
+  other_val_after text; anon_denied boolean := false; service_seen int;
+  tenant_a constant uuid := 'aaaaaaaa-0000-4000-8000-000000000000';
+  tenant_b constant uuid := 'bbbbbbbb-0000-4000-8000-000000000000';
+begin
+  perform pg_temp.act_as_member(tenant_a::text);
+  execute format('select count(*) from crm.%I where id = $1', tbl) using own_id into seen_own;
+  execute format('select count(*) from crm.%I where id = $1', tbl) using other_id into seen_other;
+  begin
+    execute insert_sql using tenant_a, val || ' new' into inserted;
+  exception when insufficient_privilege then
+    inserted := null; -- reported below as a failed check, not an aborted test
+  end;
+  begin
+    execute insert_sql using tenant_b, val || ' intruder';
+  exception when insufficient_privilege then
+    foreign_insert_denied := true;
+  end;
+  execute format('with u as (update crm.%I set %I = $2 where id = $1 returning 1) select count(*) from u', tbl, col)
+    using own_id, val || ' changed' into updated_own;
+  execute format('with u as (update crm.%I set %I = $2 where id = $1 returning 1) select count(*) from u', tbl, col)
+    using other_id, val || ' hijacked' into updated_other;
+  execute format('with d as (delete from crm.%I where id = $1 returning 1) select count(*) from d', tbl)
+    using inserted into deleted_own;
+  execute format('with d as (delete from crm.%I where id = $1 returning 1) select count(*) from d', tbl)
+    using other_id into deleted_other;
+  perform pg_temp.act_as_superuser();
+  execute format('select count(*), max(%I) from crm.%I where id = $1', col, tbl) using other_id into other_exists, other_val_after;
+
+  execute 'set local role anon';
+  begin
+    execute format('select count(*) from crm.%I', tbl);
+  exception when insufficient_privilege then
+    anon_denied := true;
+  end;
+  execute 'set local role service_role';
+  execute format('select count(*) from crm.%I where id in ($1, $2)', tbl) using own_id, other_id into service_seen;
+  perform pg_temp.act_as_superuser();
+
+  return next is(seen_own, 1, format('%s: a member reads a row of their tenant', tbl));
+  return next is(seen_other, 0, format('%s: a member cannot read another tenant''s row', tbl));
+  return next isnt(inserted, null, format('%s: a member adds a row to their tenant', tbl));
+  return next ok(foreign_insert_denied, format('%s: a member cannot add a row to another tenant', tbl));
+  return next is(updated_own, 1, format('%s: a member changes a row of their tenant', tbl));
+  return next is(updated_other, 0, format('%s: a member cannot change another tenant''s row', tbl));
+  return next is(deleted_own, 1, format('%s: a member deletes a row of their tenant', tbl));
+  return next is(deleted_other, 0, format('%s: a member cannot delete another tenant''s row', tbl));
+  return next ok(other_val_after is distinct from val || ' hijacked', format('%s: the other tenant''s row is unchanged', tbl));
+  return next is(other_exists, 1, format('%s: the other tenant''s row still exists', tbl));
+  return next ok(anon_denied, format('%s: anon has no access', tbl));
+  return next is(service_seen, 2, format('%s: service_role sees every tenant', tbl));
+end $$;
+
+select * from pg_temp.check_isolation('companies', 'aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000001', 'name', 'Co');
+select * from pg_temp.check_isolation('contacts', 'aaaaaaaa-0000-4000-8000-000000000002', 'bbbbbbbb-0000-4000-8000-000000000002', 'first_name', 'Pat');
+select * from pg_temp.check_isolation('deals', 'aaaaaaaa-0000-4000-8000-000000000003', 'bbbbbbbb-0000-4000-8000-000000000003', 'name', 'Deal');
+select * from pg_temp.check_isolation('activities', 'aaaaaaaa-0000-4000-8000-000000000004', 'bbbbbbbb-0000-4000-8000-000000000004', 'subject', 'Note', 'type', 'note');
+select * from pg_temp.check_isolation('tasks', 'aaaaaaaa-0000-4000-8000-000000000005', 'bbbbbbbb-0000-4000-8000-000000000005', 'title', 'Task');
+
+-- A member cannot move their own row into another tenant.
+select pg_temp.act_as_member('aaaaaaaa-0000-4000-8000-000000000000');
+select throws_ok(
+  $$update crm.contacts set tenant_id = 'bbbbbbbb-0000-4000-8000-000000000000' where id = 'aaaaaaaa-0000-4000-8000-000000000002'$$,
+  '42501', null, 'a member cannot move a contact into another tenant');
+select pg_temp.act_as_superuser();
+
+-- The public views carry the same isolation (security invoker).
+select pg_temp.act_as_member('aaaaaaaa-0000-4000-8000-000000000000');
+select is((select count(*)::int from public.contacts where tenant_id = 'bbbbbbbb-0000-4000-8000-000000000000'), 0,
+  'public.contacts shows a member nothing of another tenant');
+select is((select count(*)::int from public.deals), 1, 'public.deals shows a member their own tenant''s deals');
+select pg_temp.act_as_superuser();
+set local role anon;
+select throws_ok('select * from public.contacts', '42501', null, 'anon cannot read public.contacts');
+reset role;
+
+-- Tenants: a member sees only their own tenant row.
+select pg_temp.act_as_member('aaaaaaaa-0000-4000-8000-000000000000');
+select results_eq('select slug from crm.tenants order by slug', array['tenant-a'], 'a member sees only their tenant');
+select throws_ok($$insert into crm.tenants (name, slug) values ('X', 'x-tenant')$$, '42501', null, 'a member cannot create tenants');
+select pg_temp.act_as_superuser();
+
+-- Sync state: members read their tenant's connections and identity map, never
+-- the Vault reference, and cannot write.
+select pg_temp.act_as_member('aaaaaaaa-0000-4000-8000-000000000000');
+select results_eq('select account_id from sync.connections', array['portal-a'], 'a member sees only their tenant''s connections');
+select throws_ok('select secret_id from sync.connections', '42501', null, 'a member cannot read which Vault secret a connection uses');
+select throws_ok($$insert into sync.connections (tenant_id, provider, account_id) values ('aaaaaaaa-0000-4000-8000-000000000000', 'pipedrive', 'p1')$$,
+  '42501', null, 'a member cannot create connections (the service does)');
+select results_eq('select remote_id from sync.identity_map', array['101'], 'a member sees only their tenant''s identity map');
+select pg_temp.act_as_superuser();
+set local role anon;
+select throws_ok('select * from sync.connections', '42501', null, 'anon cannot read connections');
+select throws_ok('select * from sync.identity_map', '42501', null, 'anon cannot read the identity map');
+reset role;
+set local role service_role;
+select is((select count(*)::int from sync.connections where account_id in ('portal-a', 'portal-b')), 2, 'service_role sees every connection');
+reset role;
+
+-- The tenant helper: JWT claim first; the app.current_tenant_id setting only
+-- for sessions without a JWT; anything malformed matches nothing.
+set local role authenticated;
+select set_config('app.current_tenant_id', 'aaaaaaaa-0000-4000-8000-000000000000', true);
+select results_eq('select email from crm.contacts order by email', array['a@a.example'],
+  'without a JWT, app.current_tenant_id selects the tenant (server-side fallback)');
+select pg_temp.act_as_member('bbbbbbbb-0000-4000-8000-000000000000');
+select set_config('app.current_tenant_id', 'aaaaaaaa-0000-4000-8000-000000000000', true);
+select results_eq('select email from crm.contacts order by email', array['b@b.example'],
+  'with a JWT, the claim wins and app.current_tenant_id cannot switch tenants');
+select pg_temp.act_as_member('not-a-uuid');
+select is((select count(*)::int from crm.contacts), 0, 'a malformed tenant claim matches no row (and raises no error)');
+select set_config('request.jwt.claims', '{"role": "authenticated", "sub": "cccccccc-0000-4000-8000-000000000001"}', true);
+set local role authenticated;
+select is((select count(*)::int from crm.contacts), 0, 'a JWT without a tenant claim matches no row');
+select pg_temp.act_as_superuser();
+select set_config('app.current_tenant_id', '', true);
+
+select * from finish();
+rollback;

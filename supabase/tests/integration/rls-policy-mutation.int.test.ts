@@ -1,0 +1,60 @@
+// Proves the tenant-isolation pgTAP test guards every policy: with any one
+// policy of the crm and sync schemas dropped, the test must report a failure.
+// Each run drops the policy inside a transaction that the test file's own
+// ROLLBACK undoes, so the database is unchanged afterwards.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stackEnv } from './stack-env.ts';
+
+const env = stackEnv();
+const sql = postgres(env.dbUrl, { max: 1, onnotice: () => {} });
+const isolationTest = path.resolve(import.meta.dirname, '../database/11-tenant-isolation.test.sql');
+
+interface Policy {
+  schemaname: string;
+  tablename: string;
+  policyname: string;
+}
+
+const policies: Policy[] = await sql<Policy[]>`
+  select schemaname, tablename, policyname from pg_policies
+   where schemaname in ('crm', 'sync') order by 1, 2, 3`;
+
+/** Runs the isolation test, optionally with one policy dropped; true when it reports a failure as pg_prove would. */
+function isolationTestFails(without?: Policy): boolean {
+  const drop = without
+    ? `drop policy "${without.policyname.replaceAll('"', '""')}" on ${without.schemaname}.${without.tablename};`
+    : '';
+  const result = spawnSync('psql', [env.dbUrl, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=0', '-f', '-'], {
+    input: `begin;\n${drop}\n\\i ${isolationTest}\n`,
+    encoding: 'utf8',
+  });
+  const planned = Number(result.stdout.match(/^1\.\.(\d+)$/m)?.[1] ?? 0);
+  const ran = result.stdout.match(/^(not )?ok \d+/gm)?.length ?? 0;
+  return /^not ok/m.test(result.stdout) || /ERROR:/.test(result.stderr) || planned === 0 || ran !== planned;
+}
+
+afterAll(() => sql.end());
+
+describe('the tenant-isolation test guards every policy', () => {
+  it('finds the policies of every crm and sync table', () => {
+    const tables = new Set(policies.map((p) => `${p.schemaname}.${p.tablename}`));
+    expect([...tables].sort()).toEqual([
+      'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
+      'sync.connections', 'sync.identity_map',
+    ]);
+  });
+
+  it('passes with every policy in place', () => {
+    expect(isolationTestFails()).toBe(false);
+  });
+
+  it.each(policies.map((p) => [`${p.schemaname}.${p.tablename}: ${p.policyname}`, p] as const))(
+    'fails without %s',
+    (_label, policy) => {
+      expect(isolationTestFails(policy)).toBe(true);
+    },
+  );
+});
