@@ -166,15 +166,21 @@ export async function startPgNetWorker({ dbUrl, log = console, concurrency = 20,
     }
   }
 
-  // onlisten runs on every (re)connection of the LISTEN session: pick up
-  // whatever was committed while it was away.
-  const listener = await sql.listen(REQUEST_CHANNEL, () => void drain(), () => void drain());
+  let listener;
+  try {
+    // onlisten runs on every (re)connection of the LISTEN session: pick up
+    // whatever was committed while it was away.
+    listener = await sql.listen(REQUEST_CHANNEL, () => void drain(), () => void drain());
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw new Error(`pg_net worker could not listen on ${REQUEST_CHANNEL}: ${error instanceof Error ? error.message : error}`);
+  }
+  await removeExpired();
+  await drain();
   const poll = setInterval(() => {
     void drain();
     void removeExpired();
   }, POLL_INTERVAL_MS);
-  await removeExpired();
-  await drain();
   log.info(`pg_net worker listening on ${REQUEST_CHANNEL} (concurrency ${concurrency}, ttl ${ttlSeconds}s)`);
 
   let stopped = null;
@@ -322,7 +328,7 @@ const isMain = process.argv[1] !== undefined
   && fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
 if (isMain) {
   main().catch((error) => {
-    console.error(`pg_net worker: ${error instanceof Error ? error.message : error}`);
+    console.error(error instanceof Error ? error.message : String(error));
     process.exit(1);
   });
 }

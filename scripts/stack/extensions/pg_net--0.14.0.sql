@@ -11,6 +11,24 @@
 --
 -- As in the real extension the objects live in schema net whatever schema
 -- `create extension` names.
+--
+-- Deliberate differences from the real 0.14.0:
+--   * Requests go out only while a worker is connected (the stack starts
+--     one); net.check_worker_is_up() looks for its application_name, and
+--     net.worker_restart() drops its connections, which it re-opens.
+--   * net.http_get/http_post/http_delete are SECURITY DEFINER with an empty
+--     search_path, and access is narrower: postgres and service_role use
+--     everything; authenticated may call the three http_* functions, as on
+--     hosted Supabase, but reads no table; anon and PUBLIC get nothing
+--     (hosted Supabase grants anon the same as authenticated, and the real
+--     script gives PUBLIC all rights on the net tables).
+--   * http_post raises its Content-Type error with SQLSTATE 22023 (the real
+--     one: P0001) and treats null headers as {}. No function is declared
+--     parallel safe.
+--   * The worker sends with Node's fetch, not libcurl: it does not follow
+--     redirects (as libcurl by default), refuses the ports fetch blocks,
+--     reports errors in Node's words, and stores response header names in
+--     lower case.
 
 \echo Use "create extension pg_net" to load this file. \quit
 

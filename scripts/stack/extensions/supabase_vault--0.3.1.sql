@@ -13,6 +13,19 @@
 --     additional data is the secret's id, so ciphertext copied to another row
 --     does not decrypt; any change to the ciphertext fails authentication.
 --   * vault.secrets.secret holds base64(iv || ciphertext), never plaintext.
+--
+-- Deliberate differences from the real 0.3.1:
+--   * Ciphertext is not interchangeable with hosted Supabase (libsodium
+--     XChaCha20-SIV there, 24-byte nonces; AES/HMAC and 16-byte nonces here).
+--     Secrets move between the two only as plaintext, through the API.
+--   * vault.key_file is read from the configuration files (pg_file_settings);
+--     a SET in a session is ignored, so no role can redirect the key read.
+--   * create_secret encrypts before it inserts, so no plaintext row version
+--     is ever written (the real one inserts, then updates); update_secret
+--     draws a fresh nonce with a new secret.
+--   * The grants hosted Supabase applies after installing the extension are
+--     made here, by the script itself. Internal functions (_read_key,
+--     _synthetic_iv, _crypto_aead_det_encrypt) are callable by the owner only.
 
 \echo Use "create extension supabase_vault" to load this file. \quit
 
