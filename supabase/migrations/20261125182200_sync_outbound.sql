@@ -68,8 +68,8 @@ $$;
 -- id of the referenced record in this connection ('' when the referenced
 -- record is not in that CRM yet; the worker sends it first).
 create function sync.load_outbound_state(p_connection_id uuid, p_entity_type crm.entity_type, p_local_ids uuid[])
-returns table (local_id uuid, local jsonb, local_updated_at timestamptz, remote_id text, base jsonb,
-               base_references jsonb, local_references jsonb)
+returns table (local_id uuid, local jsonb, local_updated_at timestamptz, remote_id text, remote_deleted boolean,
+               base jsonb, base_references jsonb, local_references jsonb)
 language plpgsql stable security definer set search_path = ''
 as $$
 declare
@@ -81,7 +81,7 @@ declare
       from unnest(sync._references_of(p_entity_type)) ref), '');
 begin
   return query execute format($q$
-    select w.id, to_jsonb(t), t.updated_at, m.remote_id, coalesce(m.base, '{}'::jsonb),
+    select w.id, to_jsonb(t), t.updated_at, m.remote_id, m.remote_deleted_at is not null, coalesce(m.base, '{}'::jsonb),
            coalesce(m.base_references, '{}'::jsonb), %s
       from unnest($1::uuid[]) as w (id)
       left join crm.%I t on t.id = w.id

@@ -49,8 +49,9 @@ select is(
   0,
   'the decoded ciphertext bytes do not contain the plaintext'
 );
+select vault.create_secret('crm-sync-test-plaintext-7f3b', 'crm_sync_test_twin');
 select isnt(
-  (select secret from vault.secrets where id = vault.create_secret('crm-sync-test-plaintext-7f3b', 'crm_sync_test_twin')),
+  (select secret from vault.secrets where name = 'crm_sync_test_twin'),
   (select secret from vault.secrets where name = 'crm_sync_test_secret'),
   'the same plaintext stored twice gives two different ciphertexts'
 );

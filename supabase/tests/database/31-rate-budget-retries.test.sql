@@ -56,6 +56,7 @@ select results_eq($$select (message ->> 'attempt')::int, message ->> 'local_id' 
   $$values (0, 'x')$$, 'back on its queue with a fresh attempt count');
 
 -- The worker kick.
+delete from vault.secrets where name in ('crm_sync_functions_url', 'crm_sync_service_role_key');
 select is(sync.kick_worker('test', true), null, 'no kick before the endpoint is configured');
 select sync.configure_worker_endpoint('http://127.0.0.1:1/functions/v1', 'service-key');
 select isnt(sync.kick_worker('test', true), null, 'a forced kick queues a pg_net request');

@@ -1,0 +1,57 @@
+// The one interface every CRM adapter implements. The engine (sync/*.ts)
+// speaks only this; a provider's HTTP, batching, paging and mapping stay
+// behind it.
+import type { EntityType, RemoteRecord, UnmappedValue } from '../model/unified.ts';
+
+export type Provider = 'hubspot' | 'pipedrive';
+
+/** What a provider event asks the engine to do with one record. */
+export type InboundWork =
+  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number }
+  | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number }
+  | { kind: 'merge'; entityType: EntityType; primaryRemoteId: string; mergedRemoteIds: string[]; occurredAt: number }
+  | { kind: 'erase'; entityType: EntityType; remoteId: string; occurredAt: number };
+
+export interface CreateInput {
+  localId: string;
+  fields: Record<string, unknown>;
+  references: Record<string, string>;
+}
+
+export interface UpdateInput {
+  localId: string;
+  remoteId: string;
+  fields: Record<string, unknown>;
+  references: Record<string, string | null>;
+  baseReferences: Record<string, string | null>;
+}
+
+/** The outcome of one record's write. A failed record carries whether retrying can help. */
+export type WriteResult =
+  | { localId: string; ok: true; remoteId: string; remoteUpdatedAt: string; written: Record<string, unknown>;
+      references: Record<string, string | null>; unmapped: UnmappedValue[] }
+  | { localId: string; ok: false; retryable: boolean; error: string };
+
+export interface CrmAdapter {
+  readonly provider: Provider;
+  /** Turns the provider's webhook events (as queued) into work items. */
+  interpretEvents(events: unknown[]): InboundWork[];
+  /** Current state of records; ids the CRM no longer has come back archived. */
+  fetchRecords(entityType: EntityType, remoteIds: string[]): Promise<RemoteRecord[]>;
+  /** Creates records idempotently: a retry after a crash finds the record made before. */
+  createRecords(entityType: EntityType, inputs: CreateInput[]): Promise<WriteResult[]>;
+  updateRecords(entityType: EntityType, inputs: UpdateInput[]): Promise<WriteResult[]>;
+  archiveRecords(entityType: EntityType, inputs: { localId: string; remoteId: string }[]): Promise<WriteResult[]>;
+}
+
+/** Thrown by adapters for failures of a whole call (not of single records). */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'rate_limited' | 'unavailable' | 'unauthorized' | 'invalid',
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}

@@ -1,0 +1,121 @@
+// The engine's calls into Postgres: the verb-named SQL functions of the sync
+// schema and pgmq. One method per function; no SQL elsewhere in the engine.
+import type { Sql } from '../db.ts';
+import type { EntityType, UnmappedValue } from '../model/unified.ts';
+import type { Provider } from '../providers/adapter.ts';
+import type { InboundChange } from './resolve-inbound.ts';
+import type { OutboundState } from './plan-outbound.ts';
+
+export type QueueName = 'crm_inbound' | 'crm_outbound';
+
+export interface QueueMessage<T = Record<string, unknown>> {
+  msg_id: number;
+  read_ct: number;
+  message: T;
+}
+
+export interface ConnectionInfo {
+  id: string;
+  tenant_id: string;
+  provider: Provider;
+  account_id: string;
+  settings: Record<string, unknown>;
+  enabled: boolean;
+}
+
+export interface InboundStateRow {
+  remote_id: string;
+  local_id: string | null;
+  remote_updated_at: string | null;
+  base: Record<string, unknown>;
+  base_references: Record<string, string | null>;
+  local: Record<string, unknown> | null;
+  local_updated_at: string | null;
+  local_deleted: boolean | null;
+}
+
+export interface OutboundResult {
+  local_id: string;
+  remote_id: string;
+  remote_updated_at: string;
+  base: Record<string, unknown>;
+  base_references: Record<string, string | null>;
+  deleted?: boolean;
+}
+
+const json = (sql: Sql, value: unknown) => sql.json(value as Parameters<Sql['json']>[0]);
+
+export function createSyncDb(sql: Sql) {
+  return {
+    async readQueue(queue: QueueName, visibilitySeconds: number, limit: number): Promise<QueueMessage[]> {
+      return await sql<QueueMessage[]>`select msg_id, read_ct, message from pgmq.read(${queue}, ${visibilitySeconds}, ${limit})`;
+    },
+    async deleteMessages(queue: QueueName, ids: number[]): Promise<void> {
+      if (ids.length) await sql`select pgmq.delete(${queue}, ${ids}::bigint[])`;
+    },
+    async delayMessages(queue: QueueName, ids: number[], seconds: number): Promise<void> {
+      if (ids.length) await sql`select pgmq.set_vt(${queue}, id, ${Math.ceil(seconds)}) from unnest(${ids}::bigint[]) id`;
+    },
+    async failMessages(queue: QueueName, ids: number[], error: string, maxAttempts?: number) {
+      if (!ids.length) return { retried: 0, dead_lettered: 0 };
+      const [row] = maxAttempts === undefined
+        ? await sql`select * from sync.fail_messages(${queue}, ${ids}::bigint[], ${error})`
+        : await sql`select * from sync.fail_messages(${queue}, ${ids}::bigint[], ${error}, ${maxAttempts})`;
+      return row as { retried: number; dead_lettered: number };
+    },
+    async queueOutbound(messages: Record<string, unknown>[], delaySeconds = 0): Promise<void> {
+      if (messages.length) {
+        await sql`select pgmq.send_batch('crm_outbound', ${messages.map((m) => JSON.stringify(m))}::jsonb[], ${delaySeconds})`;
+      }
+    },
+    async connection(id: string): Promise<ConnectionInfo | null> {
+      const [row] = await sql<ConnectionInfo[]>`
+        select id, tenant_id, provider, account_id, settings, enabled from sync.connections where id = ${id}`;
+      return row ?? null;
+    },
+    async credentials(connectionId: string): Promise<Record<string, unknown>> {
+      const [row] = await sql`select sync.connection_credentials(${connectionId}) as credentials`;
+      return row.credentials as Record<string, unknown>;
+    },
+    async valueMaps(connectionId: string): Promise<unknown[]> {
+      return await sql`select kind, remote_value, local_value, remote_context from sync.value_maps where connection_id = ${connectionId}`;
+    },
+    async loadInboundState(connectionId: string, entityType: EntityType, remoteIds: string[]): Promise<InboundStateRow[]> {
+      return await sql<InboundStateRow[]>`select * from sync.load_inbound_state(${connectionId}, ${entityType}, ${remoteIds}::text[])`;
+    },
+    async matchLocalRecords(connectionId: string, entityType: EntityType, keys: Record<string, string>) {
+      return await sql<{ remote_id: string; local_id: string; local: Record<string, unknown>; local_updated_at: string }[]>`
+        select * from sync.match_local_records(${connectionId}, ${entityType}, ${json(sql, keys)})`;
+    },
+    async applyInboundChanges(connectionId: string, entityType: EntityType, changes: InboundChange[]) {
+      return await sql<{ remote_id: string; local_id: string | null; outcome: string }[]>`
+        select * from sync.apply_inbound_changes(${connectionId}, ${entityType}, ${json(sql, changes)})`;
+    },
+    async loadOutboundState(connectionId: string, entityType: EntityType, localIds: string[]): Promise<OutboundState[]> {
+      return await sql<OutboundState[]>`select * from sync.load_outbound_state(${connectionId}, ${entityType}, ${localIds}::uuid[])`;
+    },
+    async recordOutboundResults(connectionId: string, entityType: EntityType, results: OutboundResult[]): Promise<void> {
+      if (results.length) await sql`select sync.record_outbound_results(${connectionId}, ${entityType}, ${json(sql, results)})`;
+    },
+    async reportUnmapped(connectionId: string, direction: 'inbound' | 'outbound', values: (UnmappedValue & { entityType: EntityType; localId?: string | null })[]) {
+      if (!values.length) return;
+      const rows = values.map((v) => ({ kind: v.kind, remote_value: v.remoteValue, direction, entity_type: v.entityType, local_id: v.localId ?? null }));
+      await sql`select sync.report_unmapped_values(${connectionId}, ${json(sql, rows)})`;
+    },
+    async takeRateBudget(connectionId: string, requests: number): Promise<{ granted: boolean; wait_ms: number }> {
+      const [row] = await sql`select * from sync.take_rate_budget(${connectionId}, ${requests})`;
+      return row as { granted: boolean; wait_ms: number };
+    },
+    async pauseConnection(connectionId: string, ms: number, reason: string): Promise<void> {
+      await sql`select sync.pause_connection(${connectionId}, ${Math.ceil(ms)}, ${reason})`;
+    },
+    async holdWorkerLease(seconds: number): Promise<void> {
+      await sql`select sync.hold_worker_lease(${seconds})`;
+    },
+    async releaseWorkerLease(): Promise<void> {
+      await sql`select sync.release_worker_lease()`;
+    },
+  };
+}
+
+export type SyncDb = ReturnType<typeof createSyncDb>;
