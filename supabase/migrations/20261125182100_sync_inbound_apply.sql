@@ -111,7 +111,10 @@ begin
         delete from sync.identity_map m where m.connection_id = p_connection_id and m.entity_type = p_entity_type
           and m.local_id = target;
         target := null;
-      elsif ch ? 'expected_local_updated_at' and current_updated <> (ch ->> 'expected_local_updated_at')::timestamptz then
+      elsif ch ? 'expected_local_updated_at'
+            and date_trunc('milliseconds', current_updated)
+                <> date_trunc('milliseconds', (ch ->> 'expected_local_updated_at')::timestamptz) then
+        -- (compared to the millisecond: the worker's clients carry no finer time)
         local_id := target; outcome := 'retry';
         return next;
         continue;

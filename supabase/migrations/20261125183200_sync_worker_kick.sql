@@ -38,8 +38,11 @@ begin
 end
 $$;
 
--- Sends one request to sync-worker unless a worker is running or one was
--- kicked within the last second. Returns the pg_net request id, or null.
+-- Sends one request to sync-worker unless one is already coming: a worker
+-- holds the lease (it drains until the queues are empty, then looks once
+-- more after releasing it), or a kick was sent in the last 5 seconds and no
+-- run has started since (that run will see this work). Returns the pg_net
+-- request id, or null.
 create function sync.kick_worker(p_reason text, p_force boolean default false) returns bigint
 language plpgsql security definer set search_path = ''
 as $$
@@ -49,7 +52,10 @@ declare
   service_key text;
 begin
   select * into state from sync.worker_state;
-  if not p_force and (state.lease_until > clock_timestamp() or state.last_kick_at > clock_timestamp() - interval '1 second') then
+  if not p_force and (
+       state.lease_until > clock_timestamp()
+       or (state.last_kick_at > clock_timestamp() - interval '5 seconds'
+           and state.last_kick_at > coalesce(state.last_run_started_at, '-infinity'))) then
     return null;
   end if;
   if not pg_try_advisory_xact_lock(hashtext('crm_sync.kick_worker')) then

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvError, parseFunctionEnv } from './env.ts';
+import { EnvError, parseFunctionEnv, publicFunctionsUrl } from './env.ts';
 
 const complete = {
   SUPABASE_URL: 'http://127.0.0.1:54321',
@@ -19,5 +19,23 @@ describe('parseFunctionEnv', () => {
     expect(attempt).toThrow(EnvError);
     expect(attempt).toThrow(/SUPABASE_URL.*SUPABASE_DB_URL|SUPABASE_DB_URL.*SUPABASE_URL/);
     expect(attempt).toThrow(/supabase\/functions\/\.env/);
+  });
+
+  it('takes an optional public functions URL, treating an empty value as unset', () => {
+    const custom = 'https://crm.example.com/functions/v1/';
+    const parsed = parseFunctionEnv({ ...complete, CRM_SYNC_PUBLIC_FUNCTIONS_URL: custom });
+    expect(parsed.CRM_SYNC_PUBLIC_FUNCTIONS_URL).toBe(custom);
+    expect(parseFunctionEnv({ ...complete, CRM_SYNC_PUBLIC_FUNCTIONS_URL: '' })).toEqual(complete);
+    expect(() => parseFunctionEnv({ ...complete, CRM_SYNC_PUBLIC_FUNCTIONS_URL: 'crm.example.com' })).toThrow(
+      /CRM_SYNC_PUBLIC_FUNCTIONS_URL/,
+    );
+  });
+});
+
+describe('publicFunctionsUrl', () => {
+  it('is the configured URL without a trailing slash, else SUPABASE_URL/functions/v1', () => {
+    expect(publicFunctionsUrl(parseFunctionEnv(complete))).toBe('http://127.0.0.1:54321/functions/v1');
+    const custom = parseFunctionEnv({ ...complete, CRM_SYNC_PUBLIC_FUNCTIONS_URL: 'https://crm.example.com/fn/' });
+    expect(publicFunctionsUrl(custom)).toBe('https://crm.example.com/fn');
   });
 });

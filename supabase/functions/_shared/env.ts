@@ -7,6 +7,9 @@ const functionEnvSchema = z.object({
   SUPABASE_DB_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
   SUPABASE_ANON_KEY: z.string().min(20),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(20),
+  // Optional: the functions base URL as outside callers (CRM webhooks) see it,
+  // when it differs from `${SUPABASE_URL}/functions/v1` (custom domain, proxy).
+  CRM_SYNC_PUBLIC_FUNCTIONS_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
 });
 
 export type FunctionEnv = z.infer<typeof functionEnvSchema>;
@@ -22,4 +25,9 @@ export function parseFunctionEnv(source: Record<string, string | undefined>): Fu
     `Edge Function environment is incomplete (${problems.join('; ')}). ` +
       'The Supabase runtime sets these; locally `npm start` does. Set extra ones in supabase/functions/.env.',
   );
+}
+
+/** The functions base URL that webhook senders call and sign, without a trailing slash. */
+export function publicFunctionsUrl(env: FunctionEnv): string {
+  return (env.CRM_SYNC_PUBLIC_FUNCTIONS_URL ?? `${env.SUPABASE_URL}/functions/v1`).replace(/\/+$/, '');
 }

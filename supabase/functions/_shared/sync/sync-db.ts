@@ -78,7 +78,7 @@ export function createSyncDb(sql: Sql) {
       return row.credentials as Record<string, unknown>;
     },
     async valueMaps(connectionId: string): Promise<unknown[]> {
-      return await sql`select kind, remote_value, local_value, remote_context from sync.value_maps where connection_id = ${connectionId}`;
+      return [...await sql`select kind, remote_value, local_value, remote_context from sync.value_maps where connection_id = ${connectionId}`];
     },
     async loadInboundState(connectionId: string, entityType: EntityType, remoteIds: string[]): Promise<InboundStateRow[]> {
       return await sql<InboundStateRow[]>`select * from sync.load_inbound_state(${connectionId}, ${entityType}, ${remoteIds}::text[])`;
@@ -90,6 +90,12 @@ export function createSyncDb(sql: Sql) {
     async applyInboundChanges(connectionId: string, entityType: EntityType, changes: InboundChange[]) {
       return await sql<{ remote_id: string; local_id: string | null; outcome: string }[]>`
         select * from sync.apply_inbound_changes(${connectionId}, ${entityType}, ${json(sql, changes)})`;
+    },
+    async applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void> {
+      await sql`select sync.apply_remote_merge(${connectionId}, ${entityType}, ${primary}, ${merged}::text[])`;
+    },
+    async applyRemoteErasure(connectionId: string, entityType: EntityType, remoteId: string): Promise<void> {
+      await sql`select sync.apply_remote_erasure(${connectionId}, ${entityType}, ${remoteId})`;
     },
     async loadOutboundState(connectionId: string, entityType: EntityType, localIds: string[]): Promise<OutboundState[]> {
       return await sql<OutboundState[]>`select * from sync.load_outbound_state(${connectionId}, ${entityType}, ${localIds}::uuid[])`;

@@ -1,0 +1,22 @@
+/** Every HubSpot API route the simulator serves. */
+
+import type { RouteDefinition } from '../http.ts';
+import { accountInfoRoutes } from './account-info.ts';
+import { associationRoutes } from './associations.ts';
+import { batchRoutes } from './batch.ts';
+import { objectRoutes } from './objects.ts';
+import { ownerRoutes } from './owners.ts';
+import { pipelineRoutes } from './pipelines.ts';
+import { propertyRoutes } from './properties.ts';
+import { searchRoutes } from './search.ts';
+
+export const API_ROUTES: RouteDefinition[] = [
+  ...searchRoutes,
+  ...batchRoutes,
+  ...objectRoutes,
+  ...associationRoutes,
+  ...propertyRoutes,
+  ...ownerRoutes,
+  ...pipelineRoutes,
+  ...accountInfoRoutes,
+];

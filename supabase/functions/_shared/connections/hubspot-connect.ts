@@ -1,0 +1,101 @@
+// Connecting a HubSpot account: check the token with a cheap call (which
+// also tells the portal id), create the properties the engine needs, then
+// store the connection, its Vault credentials and default value maps in one
+// SQL call. Webhook delivery is configured in the app's settings: the
+// result says which URL and subscriptions to set.
+import { z } from 'zod';
+import type { Sql } from '../db.ts';
+import { ProviderError } from '../providers/adapter.ts';
+import { createHubSpotCaller, type HubSpotCaller } from '../providers/hubspot/client.ts';
+import { ensureCustomProperties, type SetupReport } from '../providers/hubspot/custom-properties.ts';
+import { hubSpotObjectTypes, webhookSubscriptionTarget } from '../providers/hubspot/object-types.ts';
+import { defaultHubSpotValueMaps } from '../providers/hubspot/value-maps.ts';
+import type { RateBudget } from '../sync/rate-budget.ts';
+
+export const connectHubSpotSchema = z.object({
+  tenant_id: z.uuid(),
+  provider: z.literal('hubspot'),
+  access_token: z.string().min(10, 'access_token is the private app token or OAuth access token'),
+  client_secret: z.string().min(8, 'client_secret signs webhooks (the app\'s client secret)'),
+  display_name: z.string().max(200).optional(),
+  api_base_url: z.url().optional(),
+  rate_limit: z.object({ max_requests: z.number().int().positive(), interval_ms: z.number().int().min(100) }).optional(),
+});
+export type ConnectHubSpotRequest = z.infer<typeof connectHubSpotSchema>;
+
+export interface ConnectResult {
+  connection_id: string;
+  provider: 'hubspot';
+  account_id: string;
+  properties: SetupReport;
+  webhook: { target_url: string; subscriptions: string[]; how: string };
+}
+
+/** Before a connection exists there is no shared budget; the few setup calls go straight out. */
+const unmetered: RateBudget = { take: async () => {}, pause: async () => {} };
+
+/** The subscriptions the engine handles, as they are named in a HubSpot app's webhook settings. */
+export function webhookSubscriptions(): string[] {
+  const subscriptions: string[] = [];
+  for (const objectType of hubSpotObjectTypes) {
+    const target = webhookSubscriptionTarget(objectType);
+    const base = target.prefix === 'object.' ? `object.* (objectTypeId ${target.objectTypeId})` : target.prefix;
+    const events = ['creation', 'deletion', 'propertyChange', 'associationChange', 'restore', ...(target.prefix === 'object.' ? [] : ['merge'])];
+    subscriptions.push(...events.map((e) => (target.prefix === 'object.' ? `${base}: ${e}` : `${base}${e}`)));
+  }
+  subscriptions.push('contact.privacyDeletion');
+  return subscriptions;
+}
+
+export async function connectHubSpot(
+  sql: Sql,
+  request: ConnectHubSpotRequest,
+  webhookUrl: string,
+  caller: (token: string, basePath?: string) => HubSpotCaller = (accessToken, basePath) =>
+    createHubSpotCaller({ accessToken, basePath, budget: unmetered }),
+): Promise<ConnectResult> {
+  const api = caller(request.access_token, request.api_base_url);
+  const response = await api.call((c) => c.apiRequest({ method: 'GET', path: '/account-info/v3/details' }));
+  if (!response.ok) {
+    // apiRequest answers with the response instead of throwing.
+    const text = (await response.text()).slice(0, 300);
+    throw new ProviderError(`HubSpot ${response.status}: ${text}`, response.status === 401 || response.status === 403 ? 'unauthorized' : 'invalid');
+  }
+  const details = z.object({ portalId: z.union([z.number(), z.string()]) }).parse(await response.json());
+  const accountId = String(details.portalId);
+
+  const properties = await ensureCustomProperties(api);
+  const settings = {
+    ...(request.api_base_url ? { api_base_url: request.api_base_url } : {}),
+    ...(request.rate_limit ? { rate_limit: request.rate_limit } : {}),
+  };
+  const [row] = await sql`select sync.connect_account(
+      ${request.tenant_id}, 'hubspot', ${accountId}, ${request.display_name ?? `HubSpot ${accountId}`},
+      ${sql.json(settings)}, ${sql.json({ access_token: request.access_token, webhook_secret: request.client_secret })},
+      ${sql.json(defaultHubSpotValueMaps())}) as id`;
+  return {
+    connection_id: row.id as string,
+    provider: 'hubspot',
+    account_id: accountId,
+    properties,
+    webhook: {
+      target_url: webhookUrl,
+      subscriptions: webhookSubscriptions(),
+      how: 'In the HubSpot app settings (Webhooks), set the target URL and create these subscriptions; events are signed with the app\'s client secret.',
+    },
+  };
+}
+
+/** A wrong token is the caller's mistake: say so plainly. */
+export function describeConnectError(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof ProviderError) {
+    if (error.kind === 'unauthorized') return { status: 422, code: 'invalid_credentials', message: `HubSpot refused the access token: ${error.message}` };
+    if (error.kind === 'unavailable' || error.kind === 'rate_limited') return { status: 502, code: 'provider_unavailable', message: error.message };
+    return { status: 422, code: 'provider_rejected', message: error.message };
+  }
+  const pg = error as { code?: string; message?: string; hint?: string };
+  if (pg.code === 'P0002') return { status: 404, code: 'not_found', message: String(pg.message) };
+  if (pg.code === '23505') return { status: 409, code: 'already_connected', message: `${pg.message}${pg.hint ? ` (${pg.hint})` : ''}` };
+  if (pg.code === '22023') return { status: 400, code: 'invalid_settings', message: String(pg.message) };
+  throw error;
+}

@@ -1,0 +1,77 @@
+// Calls to HubSpot through the official client, each one paid for from the
+// connection's shared rate budget, with failures sorted into what the engine
+// can do about them (ProviderError kinds). The client's own retries and
+// limiter stay off: the budget and the queue's backoff do that job for every
+// worker at once.
+import { Client } from '@hubspot/api-client';
+import { ProviderError } from '../adapter.ts';
+import type { RateBudget } from '../../sync/rate-budget.ts';
+
+export interface HubSpotClientOptions {
+  accessToken: string;
+  /** Set for a simulator or a regional endpoint; defaults to https://api.hubapi.com. */
+  basePath?: string;
+  budget: RateBudget;
+}
+
+export interface HubSpotCaller {
+  readonly client: Client;
+  /** Runs one API request within the budget; HubSpot errors become ProviderErrors (or are returned for 400s). */
+  call<T>(request: (client: Client) => Promise<T>): Promise<T>;
+}
+
+interface ApiExceptionLike {
+  code: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+const isApiException = (error: unknown): error is ApiExceptionLike =>
+  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number';
+
+export function createHubSpotCaller(options: HubSpotClientOptions): HubSpotCaller {
+  const client = new Client({
+    accessToken: options.accessToken,
+    ...(options.basePath ? { basePath: options.basePath } : {}),
+    numberOfApiCallRetries: 0,
+  });
+  return {
+    client,
+    async call(request) {
+      await options.budget.take(1);
+      try {
+        return await request(client);
+      } catch (error) {
+        throw await classify(error, options.budget);
+      }
+    },
+  };
+}
+
+/** Error body text for messages, without echoing anything long. */
+function describe(body: unknown): string {
+  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message).slice(0, 300);
+  return String(body ?? '').slice(0, 300);
+}
+
+async function classify(error: unknown, budget: RateBudget): Promise<Error> {
+  if (!isApiException(error)) {
+    // Network failure or timeout: the request may or may not have happened.
+    return new ProviderError(`HubSpot unreachable: ${error instanceof Error ? error.message : String(error)}`, 'unavailable');
+  }
+  const { code, body, headers = {} } = error;
+  if (code === 429) {
+    const header = (name: string) => headers[name] ?? headers[name.toLowerCase()];
+    const retryAfterSeconds = Number(header('Retry-After'));
+    const intervalMs = Number(header('X-HubSpot-RateLimit-Interval-Milliseconds'));
+    const waitMs = Number.isFinite(retryAfterSeconds) && retryAfterSeconds > 0
+      ? retryAfterSeconds * 1000
+      : Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 10_000;
+    await budget.pause(waitMs, `HubSpot 429: ${describe(body)}`);
+    return new ProviderError(`HubSpot rate limit: ${describe(body)}`, 'rate_limited', waitMs);
+  }
+  if (code === 401 || code === 403) return new ProviderError(`HubSpot refused the credentials (${code}): ${describe(body)}`, 'unauthorized');
+  if (code === 423) return new ProviderError(`HubSpot record locked (423): ${describe(body)}`, 'rate_limited', 2_000);
+  if (code >= 500 || code === 408) return new ProviderError(`HubSpot ${code}: ${describe(body)}`, 'unavailable');
+  return new ProviderError(`HubSpot ${code}: ${describe(body)}`, 'invalid');
+}

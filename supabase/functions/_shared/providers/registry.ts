@@ -1,0 +1,27 @@
+// Builds the adapter of a connection: its credentials from Vault, its value
+// maps, and its share of the rate budget. The one place that knows which
+// adapter serves which provider.
+import type { ConnectionInfo, SyncDb } from '../sync/sync-db.ts';
+import { createRateBudget } from '../sync/rate-budget.ts';
+import type { CrmAdapter } from './adapter.ts';
+import { ProviderError } from './adapter.ts';
+import { createHubSpotAdapter } from './hubspot/adapter.ts';
+import { createHubSpotCaller } from './hubspot/client.ts';
+import { buildValueMaps } from './hubspot/value-maps.ts';
+
+export async function adapterFor(db: SyncDb, connection: ConnectionInfo, deadline: () => number): Promise<CrmAdapter> {
+  const budget = createRateBudget(db, connection.id, deadline);
+  const credentials = await db.credentials(connection.id);
+  const basePath = typeof connection.settings.api_base_url === 'string' ? connection.settings.api_base_url : undefined;
+  switch (connection.provider) {
+    case 'hubspot': {
+      const accessToken = credentials.access_token;
+      if (typeof accessToken !== 'string' || !accessToken) {
+        throw new ProviderError(`connection ${connection.id} has no HubSpot access_token in Vault`, 'unauthorized');
+      }
+      return createHubSpotAdapter(createHubSpotCaller({ accessToken, basePath, budget }), buildValueMaps(await db.valueMaps(connection.id)));
+    }
+    default:
+      throw new ProviderError(`no adapter for provider ${connection.provider} yet`, 'invalid');
+  }
+}

@@ -1,0 +1,129 @@
+// Inbound sync of one connection: provider events → current remote state →
+// three-way resolution → one guarded apply per entity type. Events are
+// coalesced per record and the current state is fetched in batches, so a
+// burst of property changes to one record costs one read, and a late or
+// duplicated event cannot undo a newer state.
+import type { EntityType, RemoteRecord } from '../model/unified.ts';
+import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
+import { type InboundChange, type InboundState, resolveInbound } from './resolve-inbound.ts';
+import type { SyncDb } from './sync-db.ts';
+
+/** Parents first, so references resolve in the same pass. */
+export const entityOrder: EntityType[] = ['company', 'contact', 'deal', 'activity', 'task'];
+const fetchBatchSize = 100;
+const maxRetries = 3;
+
+export interface InboundStats {
+  fetched: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  stale: number;
+  merged: number;
+  erased: number;
+  conflicts: number;
+}
+
+type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped'> & {
+  applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void>;
+  applyRemoteErasure(connectionId: string, entityType: EntityType, remoteId: string): Promise<void>;
+};
+
+export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connectionId: string, events: unknown[]): Promise<InboundStats> {
+  const stats: InboundStats = { fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 };
+  const work = adapter.interpretEvents(events);
+
+  for (const item of work.filter((w) => w.kind === 'merge')) {
+    await db.applyRemoteMerge(connectionId, item.entityType, item.primaryRemoteId, item.mergedRemoteIds);
+    stats.merged++;
+  }
+  const erased = new Set<string>();
+  for (const item of work.filter((w) => w.kind === 'erase')) {
+    await db.applyRemoteErasure(connectionId, item.entityType, item.remoteId);
+    erased.add(`${item.entityType}:${item.remoteId}`);
+    stats.erased++;
+  }
+
+  for (const entityType of entityOrder) {
+    const remoteIds = [...new Set(work.flatMap((w) => fetchTargets(w, entityType)))]
+      .filter((id) => !erased.has(`${entityType}:${id}`));
+    for (let i = 0; i < remoteIds.length; i += fetchBatchSize) {
+      const records = await adapter.fetchRecords(entityType, remoteIds.slice(i, i + fetchBatchSize));
+      stats.fetched += records.length;
+      await applyRecords(db, connectionId, entityType, records, stats);
+    }
+  }
+  return stats;
+}
+
+/** Remote ids whose current state a work item needs. Deletions are fetched too: the fetch says whether the record is gone. */
+function fetchTargets(item: InboundWork, entityType: EntityType): string[] {
+  if (item.entityType !== entityType) return [];
+  if (item.kind === 'fetch' || item.kind === 'delete') return [item.remoteId];
+  if (item.kind === 'merge') return [item.primaryRemoteId];
+  return [];
+}
+
+/** Resolves and applies one batch; rows whose local record changed meanwhile are read and resolved again. */
+export async function applyRecords(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[], stats: InboundStats) {
+  let pending = records;
+  for (let attempt = 0; attempt <= maxRetries && pending.length > 0; attempt++) {
+    const states = await loadStates(db, connectionId, entityType, pending);
+    const changes: InboundChange[] = [];
+    for (const record of pending) {
+      const decision = resolveInbound(record, states.get(record.remoteId)!);
+      stats.conflicts += decision.conflicts.length;
+      changes.push(decision.change);
+    }
+    const outcomes = await db.applyInboundChanges(connectionId, entityType, changes);
+    const retry = new Set<string>();
+    for (const o of outcomes) {
+      if (o.outcome === 'retry') retry.add(o.remote_id);
+      else if (o.outcome === 'created' || o.outcome === 'matched') stats.created++;
+      else if (o.outcome === 'updated') stats.updated++;
+      else if (o.outcome === 'deleted') stats.deleted++;
+      else if (o.outcome === 'stale') stats.stale++;
+    }
+    const localIds = new Map(outcomes.map((o) => [o.remote_id, o.local_id]));
+    await db.reportUnmapped(connectionId, 'inbound', pending.filter((r) => !retry.has(r.remoteId)).flatMap((r) =>
+      r.unmapped.map((u) => ({ ...u, entityType, localId: localIds.get(r.remoteId) ?? null }))));
+    pending = pending.filter((r) => retry.has(r.remoteId));
+  }
+  if (pending.length > 0) {
+    throw new Error(`${pending.length} ${entityType} record(s) kept changing locally while being applied; will retry`);
+  }
+}
+
+async function loadStates(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[]) {
+  const rows = await db.loadInboundState(connectionId, entityType, records.map((r) => r.remoteId));
+  const states = new Map<string, InboundState>(rows.map((row) => [row.remote_id, {
+    localId: row.local_id,
+    base: row.base,
+    local: row.local,
+    localUpdatedAt: row.local_updated_at,
+    localDeleted: row.local_deleted ?? false,
+    matched: false,
+  }]));
+
+  // New remote records may already exist locally (same email or domain): attach instead of duplicating.
+  const keys: Record<string, string> = {};
+  for (const record of records) {
+    if (states.get(record.remoteId)?.localId || record.archived) continue;
+    const fields = record.fields as Record<string, unknown>;
+    const key = entityType === 'contact' ? fields.email : entityType === 'company' ? fields.domain : null;
+    if (typeof key === 'string' && key) keys[record.remoteId] = key;
+  }
+  if (Object.keys(keys).length > 0) {
+    for (const match of await db.matchLocalRecords(connectionId, entityType, keys)) {
+      states.set(match.remote_id, {
+        localId: match.local_id,
+        base: {},
+        local: match.local,
+        localUpdatedAt: match.local_updated_at,
+        localDeleted: false,
+        matched: true,
+      });
+    }
+  }
+  return states;
+}

@@ -1,0 +1,149 @@
+// Outbound sync of one connection: queued local changes → current local
+// state against the shadow → batched provider writes → the new shadow.
+// Messages only name records; the current row is what gets sent, so ten
+// edits of one record before the worker runs cost one write.
+import type { EntityType } from '../model/unified.ts';
+import type { CrmAdapter, WriteResult } from '../providers/adapter.ts';
+import { entityOrder } from './inbound.ts';
+import { planOutbound } from './plan-outbound.ts';
+import type { OutboundResult, QueueMessage, SyncDb } from './sync-db.ts';
+
+export const writeBatchSize = 100;
+
+export interface OutboundMessage {
+  connection_id: string;
+  entity_type: EntityType;
+  local_id: string;
+  op: 'upsert' | 'delete';
+}
+
+export interface OutboundStats {
+  created: number;
+  updated: number;
+  archived: number;
+  unchanged: number;
+  waiting: number;
+  failed: number;
+}
+
+/** What became of each message: done (delete it), retry later, or dead-letter now. */
+export interface OutboundOutcome {
+  stats: OutboundStats;
+  done: number[];
+  retry: { ids: number[]; error: string }[];
+  rejected: { ids: number[]; error: string }[];
+}
+
+type OutboundDb = Pick<SyncDb, 'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped'>;
+
+export async function syncOutbound(
+  db: OutboundDb,
+  adapter: CrmAdapter,
+  connectionId: string,
+  messages: QueueMessage<OutboundMessage>[],
+): Promise<OutboundOutcome> {
+  const outcome: OutboundOutcome = {
+    stats: { created: 0, updated: 0, archived: 0, unchanged: 0, waiting: 0, failed: 0 },
+    done: [],
+    retry: [],
+    rejected: [],
+  };
+  for (const entityType of entityOrder) {
+    const ofType = messages.filter((m) => m.message.entity_type === entityType);
+    if (ofType.length === 0) continue;
+    const idsByLocal = new Map<string, number[]>();
+    for (const m of ofType) idsByLocal.set(m.message.local_id, [...(idsByLocal.get(m.message.local_id) ?? []), m.msg_id]);
+    await syncEntity(db, adapter, connectionId, entityType, idsByLocal, outcome);
+  }
+  return outcome;
+}
+
+async function syncEntity(
+  db: OutboundDb,
+  adapter: CrmAdapter,
+  connectionId: string,
+  entityType: EntityType,
+  idsByLocal: Map<string, number[]>,
+  outcome: OutboundOutcome,
+) {
+  const rows = await db.loadOutboundState(connectionId, entityType, [...idsByLocal.keys()]);
+  const byLocal = new Map(rows.map((r) => [r.local_id, r]));
+  const plan = planOutbound(entityType, rows);
+  const touched = new Set<string>();
+
+  const settle = async (results: WriteResult[], toResult: (r: Extract<WriteResult, { ok: true }>) => OutboundResult) => {
+    const recorded: OutboundResult[] = [];
+    for (const result of results) {
+      touched.add(result.localId);
+      const ids = idsByLocal.get(result.localId) ?? [];
+      if (result.ok) {
+        recorded.push(toResult(result));
+        outcome.done.push(...ids);
+        if (result.unmapped.length) {
+          await db.reportUnmapped(connectionId, 'outbound', result.unmapped.map((u) => ({ ...u, entityType, localId: result.localId })));
+        }
+      } else {
+        outcome.stats.failed++;
+        (result.retryable ? outcome.retry : outcome.rejected).push({ ids, error: result.error });
+      }
+    }
+    await db.recordOutboundResults(connectionId, entityType, recorded);
+  };
+
+  for (const batch of chunks(plan.creates, writeBatchSize)) {
+    const results = await adapter.createRecords(entityType, batch);
+    outcome.stats.created += results.filter((r) => r.ok).length;
+    await settle(results, (r) => ({
+      local_id: r.localId, remote_id: r.remoteId, remote_updated_at: r.remoteUpdatedAt,
+      base: r.written, base_references: r.references,
+    }));
+  }
+  for (const batch of chunks(plan.updates, writeBatchSize)) {
+    const results = await adapter.updateRecords(entityType, batch);
+    outcome.stats.updated += results.filter((r) => r.ok).length;
+    const planned = new Map(batch.map((u) => [u.localId, u]));
+    await settle(results, (r) => {
+      const update = planned.get(r.localId)!;
+      return {
+        local_id: r.localId, remote_id: r.remoteId, remote_updated_at: r.remoteUpdatedAt,
+        base: { ...update.base, ...r.written }, base_references: { ...update.baseReferences, ...r.references },
+      };
+    });
+  }
+  for (const batch of chunks(plan.archives, writeBatchSize)) {
+    const results = await adapter.archiveRecords(entityType, batch);
+    outcome.stats.archived += results.filter((r) => r.ok).length;
+    await settle(results, (r) => ({
+      local_id: r.localId, remote_id: r.remoteId, remote_updated_at: r.remoteUpdatedAt,
+      base: byLocal.get(r.localId)?.base ?? {}, base_references: byLocal.get(r.localId)?.base_references ?? {}, deleted: true,
+    }));
+  }
+
+  // Records pointing at something not yet in this CRM: send that first, then try again shortly.
+  if (plan.waits.length > 0) {
+    const dependencies = new Map<string, { entity_type: EntityType; local_id: string }>();
+    for (const wait of plan.waits) {
+      for (const d of wait.dependencies) dependencies.set(`${d.entityType}:${d.localId}`, { entity_type: d.entityType, local_id: d.localId });
+    }
+    await db.queueOutbound([...dependencies.values()].map((d) => ({ connection_id: connectionId, ...d, op: 'upsert' })));
+    await db.queueOutbound(plan.waits.map((w) => ({ connection_id: connectionId, entity_type: entityType, local_id: w.localId, op: 'upsert' })), 2);
+    for (const wait of plan.waits) {
+      touched.add(wait.localId);
+      outcome.done.push(...(idsByLocal.get(wait.localId) ?? []));
+    }
+    outcome.stats.waiting += plan.waits.length;
+  }
+
+  // Messages whose record needed no write (already in sync) are done too.
+  for (const [localId, ids] of idsByLocal) {
+    if (touched.has(localId)) continue;
+    outcome.stats.unchanged++;
+    outcome.done.push(...ids);
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,174 @@
+// One bounded run of the sync worker: drains crm_inbound and crm_outbound in
+// batches until both are empty or the time budget is spent, per connection,
+// so one CRM that is down or rate-limited never holds up another. Failures
+// go back to the queue with backoff (sync.fail_messages); a 429 pauses only
+// its connection. When time runs out with work left, the next run is kicked.
+import type { CrmAdapter } from '../providers/adapter.ts';
+import { ProviderError } from '../providers/adapter.ts';
+import { type InboundStats, syncInbound } from './inbound.ts';
+import { type OutboundMessage, type OutboundStats, syncOutbound } from './outbound.ts';
+import { BudgetExhaustedError } from './rate-budget.ts';
+import type { ConnectionInfo, QueueMessage, QueueName, SyncDb } from './sync-db.ts';
+
+export interface WorkerOptions {
+  /** Wall-clock budget of this run; keep well under the function limit. */
+  budgetMs: number;
+  batchSize: number;
+  /** How long claimed messages stay invisible to other runs. */
+  visibilitySeconds: number;
+}
+
+export const defaultWorkerOptions: WorkerOptions = { budgetMs: 25_000, batchSize: 500, visibilitySeconds: 120 };
+
+export interface WorkerReport {
+  batches: number;
+  inbound: InboundStats;
+  outbound: OutboundStats;
+  retried: number;
+  deadLettered: number;
+  paused: string[];
+  moreWork: boolean;
+  elapsedMs: number;
+}
+
+export interface WorkerDeps {
+  db: SyncDb;
+  /** The adapter of a connection, built once per run (credentials, value maps, rate budget). */
+  adapterFor(connection: ConnectionInfo, deadline: () => number): Promise<CrmAdapter>;
+  kickNextRun(): Promise<void>;
+  log(line: string): void;
+  now?: () => number;
+}
+
+export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = defaultWorkerOptions): Promise<WorkerReport> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const deadline = () => started + options.budgetMs;
+  const report: WorkerReport = {
+    batches: 0,
+    inbound: { fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 },
+    outbound: { created: 0, updated: 0, archived: 0, unchanged: 0, waiting: 0, failed: 0 },
+    retried: 0,
+    deadLettered: 0,
+    paused: [],
+    moreWork: false,
+    elapsedMs: 0,
+  };
+  const connections = new Map<string, ConnectionInfo | null>();
+  const adapters = new Map<string, Promise<CrmAdapter>>();
+  const connectionOf = async (id: string) => {
+    if (!connections.has(id)) connections.set(id, await deps.db.connection(id));
+    return connections.get(id)!;
+  };
+  const adapterOf = (connection: ConnectionInfo) => {
+    if (!adapters.has(connection.id)) adapters.set(connection.id, deps.adapterFor(connection, deadline));
+    return adapters.get(connection.id)!;
+  };
+
+  // Leave time for the last batch to finish inside the budget.
+  const stopAt = () => deadline() - Math.min(10_000, options.budgetMs / 3);
+  try {
+    while (now() < stopAt()) {
+      await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
+      let inbound = await deps.db.readQueue('crm_inbound', options.visibilitySeconds, options.batchSize);
+      let outbound = await deps.db.readQueue('crm_outbound', options.visibilitySeconds, options.batchSize);
+      if (inbound.length === 0 && outbound.length === 0) {
+        // Empty: release the lease, then look once more. Work queued while the
+        // lease was held did not kick anyone, so this run must pick it up.
+        await deps.db.releaseWorkerLease();
+        inbound = await deps.db.readQueue('crm_inbound', options.visibilitySeconds, options.batchSize);
+        outbound = await deps.db.readQueue('crm_outbound', options.visibilitySeconds, options.batchSize);
+        if (inbound.length === 0 && outbound.length === 0) break;
+        await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
+      }
+      report.batches++;
+
+      for (const [connectionId, messages] of groupByConnection(inbound)) {
+        await runForConnection(deps, report, 'crm_inbound', connectionId, messages, connectionOf, async (connection) => {
+          const stats = await syncInbound(deps.db, await adapterOf(connection), connectionId, messages.map((m) => m.message.event));
+          addInto(report.inbound, stats);
+          return messages.map((m) => m.msg_id);
+        });
+      }
+      for (const [connectionId, messages] of groupByConnection(outbound)) {
+        await runForConnection(deps, report, 'crm_outbound', connectionId, messages, connectionOf, async (connection) => {
+          const result = await syncOutbound(deps.db, await adapterOf(connection), connectionId,
+            messages as unknown as QueueMessage<OutboundMessage>[]);
+          addInto(report.outbound, result.stats);
+          for (const r of result.retry) report.retried += (await deps.db.failMessages('crm_outbound', r.ids, r.error)).retried;
+          for (const r of result.rejected) {
+            report.deadLettered += (await deps.db.failMessages('crm_outbound', r.ids, r.error, 1)).dead_lettered;
+          }
+          return result.done;
+        });
+      }
+      report.moreWork = inbound.length === options.batchSize || outbound.length === options.batchSize;
+    }
+    if (now() >= stopAt()) report.moreWork = true;
+  } finally {
+    await deps.db.releaseWorkerLease();
+  }
+  if (report.moreWork) await deps.kickNextRun();
+  report.elapsedMs = now() - started;
+  return report;
+}
+
+type Message = QueueMessage<{ connection_id?: string; event?: unknown }>;
+
+function groupByConnection(messages: QueueMessage[]): Map<string, Message[]> {
+  const groups = new Map<string, Message[]>();
+  for (const m of messages as Message[]) {
+    const id = String(m.message.connection_id ?? '');
+    groups.set(id, [...(groups.get(id) ?? []), m]);
+  }
+  return groups;
+}
+
+/**
+ * Runs one connection's share of a batch. `work` returns the ids that are
+ * done; everything else in `messages` is retried. Whole-call provider
+ * failures pause or retry this connection only.
+ */
+async function runForConnection(
+  deps: WorkerDeps,
+  report: WorkerReport,
+  queue: QueueName,
+  connectionId: string,
+  messages: Message[],
+  connectionOf: (id: string) => Promise<ConnectionInfo | null>,
+  work: (connection: ConnectionInfo) => Promise<number[]>,
+) {
+  const ids = messages.map((m) => m.msg_id);
+  const connection = await connectionOf(connectionId);
+  if (!connection) {
+    report.deadLettered += (await deps.db.failMessages(queue, ids, `connection ${connectionId} no longer exists`, 1)).dead_lettered;
+    return;
+  }
+  if (!connection.enabled) {
+    await deps.db.delayMessages(queue, ids, 300); // kept until the connection is enabled again
+    return;
+  }
+  try {
+    const done = await work(connection);
+    await deps.db.deleteMessages(queue, done);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ProviderError && error.kind === 'rate_limited') {
+      const waitMs = error.retryAfterMs ?? 10_000;
+      await deps.db.pauseConnection(connectionId, waitMs, message);
+      await deps.db.delayMessages(queue, ids, waitMs / 1000);
+      report.paused.push(connectionId);
+    } else if (error instanceof BudgetExhaustedError) {
+      await deps.db.delayMessages(queue, ids, error.waitMs / 1000);
+    } else {
+      deps.log(`${queue} ${connection.provider}:${connection.account_id}: ${message}`);
+      const result = await deps.db.failMessages(queue, ids, message);
+      report.retried += result.retried;
+      report.deadLettered += result.dead_lettered;
+    }
+  }
+}
+
+function addInto<T extends object>(target: T, source: T) {
+  for (const key of Object.keys(source) as (keyof T)[]) (target[key] as number) += source[key] as number;
+}
