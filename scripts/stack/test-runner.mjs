@@ -24,10 +24,17 @@ function parseOptions(args) {
   return options;
 }
 
-async function runPgTap(profile) {
+/** pgTAP is a test-only extension: the pgTAP suite and the policy mutation test use it. */
+async function installPgTap(profile) {
   const sql = connect(profile);
-  await sql`create extension if not exists pgtap with schema extensions`;
-  await sql.end();
+  try {
+    await sql`create extension if not exists pgtap with schema extensions`;
+  } finally {
+    await sql.end();
+  }
+}
+
+async function runPgTap(profile) {
   const files = fs.readdirSync(pgTapDir).filter((f) => f.endsWith('.test.sql')).sort().map((f) => path.join(pgTapDir, f));
   log.step(`pgTAP: ${files.length} files`);
   const result = run('pg_prove', ['--host', '127.0.0.1', '--port', String(profile.dbPort), '--username', 'postgres',
@@ -66,6 +73,7 @@ export async function runTests(args) {
     log.step('building a fresh test database');
     removeCluster(profile);
     await prepareDatabase(profile);
+    await installPgTap(profile);
 
     if (options.only !== 'vitest') {
       const lint = lintDatabase(profile);

@@ -4,7 +4,7 @@
 -- (A can read/add/change/delete its own rows) catch a missing policy, the
 -- negative ones catch a policy that lets another tenant through.
 begin;
-select plan(77);
+select plan(81);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
@@ -28,6 +28,18 @@ insert into crm.tasks (id, tenant_id, title) values
 insert into sync.connections (id, tenant_id, provider, account_id) values
   ('aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', 'hubspot', 'portal-a'),
   ('bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', 'hubspot', 'portal-b');
+insert into sync.value_maps (connection_id, kind, remote_value, local_value) values
+  ('aaaaaaaa-0000-4000-8000-000000000006', 'deal_stage', 'stage-a', 'qualified'),
+  ('bbbbbbbb-0000-4000-8000-000000000006', 'deal_stage', 'stage-b', 'qualified');
+insert into sync.unmapped_values (connection_id, kind, remote_value, direction) values
+  ('aaaaaaaa-0000-4000-8000-000000000006', 'owner', 'owner-a', 'inbound'),
+  ('bbbbbbbb-0000-4000-8000-000000000006', 'owner', 'owner-b', 'inbound');
+insert into sync.rate_budgets (connection_id, max_requests, interval_ms) values
+  ('aaaaaaaa-0000-4000-8000-000000000006', 11, 10000),
+  ('bbbbbbbb-0000-4000-8000-000000000006', 22, 10000);
+insert into sync.dead_letters (queue_name, connection_id, tenant_id, message, error, attempts) values
+  ('crm_outbound', 'aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', '{}', 'error a', 8),
+  ('crm_outbound', 'bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', '{}', 'error b', 8);
 insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id, local_id) values
   ('aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', 'contact', '101', 'aaaaaaaa-0000-4000-8000-000000000002'),
   ('bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', 'contact', '201', 'bbbbbbbb-0000-4000-8000-000000000002');
@@ -148,6 +160,10 @@ select throws_ok('select secret_id from sync.connections', '42501', null, 'a mem
 select throws_ok($$insert into sync.connections (tenant_id, provider, account_id) values ('aaaaaaaa-0000-4000-8000-000000000000', 'pipedrive', 'p1')$$,
   '42501', null, 'a member cannot create connections (the service does)');
 select results_eq('select remote_id from sync.identity_map', array['101'], 'a member sees only their tenant''s identity map');
+select results_eq('select remote_value from sync.value_maps', array['stage-a'], 'a member sees only their tenant''s value maps');
+select results_eq('select remote_value from sync.unmapped_values', array['owner-a'], 'a member sees only their tenant''s unmapped values');
+select results_eq('select max_requests from sync.rate_budgets', array[11], 'a member sees only their tenant''s rate budgets');
+select results_eq('select error from sync.dead_letters', array['error a'], 'a member sees only their tenant''s dead letters');
 select pg_temp.act_as_superuser();
 set local role anon;
 select throws_ok('select * from sync.connections', '42501', null, 'anon cannot read connections');

@@ -111,7 +111,9 @@ export function associationBatchInputs(
       });
     }
   }
-  return [...groups.values()].flatMap((group) => chunk(group.inputs, maxInputs).map((inputs) => ({ ...group, inputs })));
+  return [...groups.values()].flatMap((group) =>
+    chunk(group.inputs, maxInputs).map((inputs) => ({ ...group, inputs }))
+  );
 }
 
 /** The `associations` of a v3 create input, so a new record is linked in the same request. */

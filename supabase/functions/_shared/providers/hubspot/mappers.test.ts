@@ -1,12 +1,7 @@
 import { describe, expect, it, test } from 'vitest';
 import { type EntityType, fieldSchemas, type RemoteRecord } from '../../model/unified.ts';
 import { dealStatusOf, fromUnified, HubSpotMappingError, toUnified } from './mappers.ts';
-import {
-  entityTypeOf,
-  type HubSpotObjectType,
-  mappedProperties,
-  propertiesToRequest,
-} from './object-types.ts';
+import { entityTypeOf, type HubSpotObjectType, mappedProperties, propertiesToRequest } from './object-types.ts';
 import { type HubSpotObjectInput, hubSpotObjectPageSchema } from './schemas.ts';
 import { buildValueMaps, defaultHubSpotValueMaps } from './value-maps.ts';
 import callsPage from './fixtures/calls.page.json' with { type: 'json' };
@@ -459,12 +454,17 @@ function readDealProperty(properties: Record<string, string>): RemoteRecord<'dea
 }
 
 function readEmail(properties: Record<string, string>): RemoteRecord<'activity'> {
-  return toUnified('activity', {
-    id: '40301',
-    properties: { ...properties, hs_lastmodifieddate: '2024-05-03T16:10:02.020Z' },
-    createdAt: '2024-05-03T16:10:00.000Z',
-    updatedAt: '2024-05-03T16:10:02.020Z',
-  }, maps, { objectType: 'emails' });
+  return toUnified(
+    'activity',
+    {
+      id: '40301',
+      properties: { ...properties, hs_lastmodifieddate: '2024-05-03T16:10:02.020Z' },
+      createdAt: '2024-05-03T16:10:00.000Z',
+      updatedAt: '2024-05-03T16:10:02.020Z',
+    },
+    maps,
+    { objectType: 'emails' },
+  );
 }
 
 // Compares property values as HubSpot means them: numbers by value, datetimes
@@ -517,11 +517,13 @@ describe('fromUnified', () => {
     expect(actual).toEqual(expected);
   });
 
-  test.each([
-    ['contacts', 'contact', { first_name: 'Ada', lifecycle_stage: 'customer', custom_fields: {} }],
-    ['deals', 'deal', { status: 'won', probability: 100, owner_id: OWNER }],
-    ['calls', 'activity', { type: 'call', subject: 'x', direction: 'inbound', occurred_at: '2024-05-03T15:00:00Z' }],
-  ] as const)('%s: writes only properties the adapter requests', (objectType, entityType, fields) => {
+  test.each(
+    [
+      ['contacts', 'contact', { first_name: 'Ada', lifecycle_stage: 'customer', custom_fields: {} }],
+      ['deals', 'deal', { status: 'won', probability: 100, owner_id: OWNER }],
+      ['calls', 'activity', { type: 'call', subject: 'x', direction: 'inbound', occurred_at: '2024-05-03T15:00:00Z' }],
+    ] as const,
+  )('%s: writes only properties the adapter requests', (objectType, entityType, fields) => {
     const { properties } = fromUnified(entityType, fields, maps);
     expect(Object.keys(properties).length).toBeGreaterThan(0);
     for (const property of Object.keys(properties)) expect(propertiesToRequest(objectType)).toContain(property);
@@ -573,10 +575,12 @@ describe('fromUnified', () => {
     });
   });
 
-  test.each([
-    ['won', 'closedwon'],
-    ['lost', 'closedlost'],
-  ] as const)('a %s status without a stage moves the deal to %s', (status, dealstage) => {
+  test.each(
+    [
+      ['won', 'closedwon'],
+      ['lost', 'closedlost'],
+    ] as const,
+  )('a %s status without a stage moves the deal to %s', (status, dealstage) => {
     expect(fromUnified('deal', { status }, maps).properties).toEqual({ dealstage, pipeline: 'default' });
     expect(fromUnified('deal', { status, stage: null }, maps).properties).toEqual({ dealstage, pipeline: 'default' });
   });
@@ -614,19 +618,25 @@ describe('fromUnified', () => {
     expect(unmapped).toEqual([{ kind: 'invalid_value:currency', remoteValue: 'usd' }]);
   });
 
-  test.each([
-    ['notes', { type: 'note', body: 'Hello' }, { hs_note_body: 'Hello' }],
-    ['calls', { type: 'call', direction: 'outbound' }, { hs_call_direction: 'OUTBOUND' }],
-    ['calls', { type: 'call', direction: 'inbound' }, { hs_call_direction: 'INBOUND' }],
-    ['emails', { type: 'email', direction: 'inbound' }, { hs_email_direction: 'INCOMING_EMAIL' }],
-    ['emails', { type: 'email', direction: 'outbound' }, { hs_email_direction: 'EMAIL' }],
-    ['emails', { type: 'email', direction: null }, { hs_email_direction: '' }],
+  test.each(
     [
-      'meetings',
-      { type: 'meeting', subject: 'Demo', occurred_at: '2024-05-06T15:00:00+02:00' },
-      { hs_meeting_title: 'Demo', hs_meeting_start_time: '2024-05-06T13:00:00.000Z', hs_timestamp: '2024-05-06T13:00:00.000Z' },
-    ],
-  ] as const)('%s: %j', (_objectType, fields, properties) => {
+      ['notes', { type: 'note', body: 'Hello' }, { hs_note_body: 'Hello' }],
+      ['calls', { type: 'call', direction: 'outbound' }, { hs_call_direction: 'OUTBOUND' }],
+      ['calls', { type: 'call', direction: 'inbound' }, { hs_call_direction: 'INBOUND' }],
+      ['emails', { type: 'email', direction: 'inbound' }, { hs_email_direction: 'INCOMING_EMAIL' }],
+      ['emails', { type: 'email', direction: 'outbound' }, { hs_email_direction: 'EMAIL' }],
+      ['emails', { type: 'email', direction: null }, { hs_email_direction: '' }],
+      [
+        'meetings',
+        { type: 'meeting', subject: 'Demo', occurred_at: '2024-05-06T15:00:00+02:00' },
+        {
+          hs_meeting_title: 'Demo',
+          hs_meeting_start_time: '2024-05-06T13:00:00.000Z',
+          hs_timestamp: '2024-05-06T13:00:00.000Z',
+        },
+      ],
+    ] as const,
+  )('%s: %j', (_objectType, fields, properties) => {
     expect(fromUnified('activity', fields, maps)).toEqual({ properties, unmapped: [] });
   });
 
@@ -639,13 +649,18 @@ describe('fromUnified', () => {
   });
 
   it('always sends hs_timestamp when creating an engagement, and no empty properties', () => {
-    expect(fromUnified('activity', {
-      type: 'note',
-      body: 'Kick-off',
-      subject: 'Ignored: notes have no title',
-      occurred_at: '2024-05-02T09:30:00.000Z',
-      owner_id: null,
-    }, maps, { create: true })).toEqual({
+    expect(fromUnified(
+      'activity',
+      {
+        type: 'note',
+        body: 'Kick-off',
+        subject: 'Ignored: notes have no title',
+        occurred_at: '2024-05-02T09:30:00.000Z',
+        owner_id: null,
+      },
+      maps,
+      { create: true },
+    )).toEqual({
       properties: { hs_note_body: 'Kick-off', hs_timestamp: '2024-05-02T09:30:00.000Z' },
       unmapped: [],
     });
@@ -660,12 +675,14 @@ describe('fromUnified', () => {
 });
 
 describe('dealStatusOf', () => {
-  test.each([
-    ['closed_won', 'won'],
-    ['closed_lost', 'lost'],
-    ['negotiation', 'open'],
-    [null, 'open'],
-  ] as const)('%s → %s', (stage, status) => {
+  test.each(
+    [
+      ['closed_won', 'won'],
+      ['closed_lost', 'lost'],
+      ['negotiation', 'open'],
+      [null, 'open'],
+    ] as const,
+  )('%s → %s', (stage, status) => {
     expect(dealStatusOf(stage)).toBe(status);
   });
 });

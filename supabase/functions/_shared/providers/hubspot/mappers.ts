@@ -19,8 +19,8 @@ import {
   type EntityType,
   fieldSchemas,
   type FieldsOf,
-  referencesOf,
   type ReferenceName,
+  referencesOf,
   type RemoteRecord,
   type UnmappedValue,
 } from '../../model/unified.ts';
@@ -279,7 +279,9 @@ function readCustomFields(record: InboundRecord): void {
 function readCompany(record: InboundRecord): void {
   record.text('name', 'name');
   const domain = record.raw('domain');
-  if (domain !== undefined) record.set('domain', isCleared(domain) ? null : domain.trim().toLowerCase(), 'domain', domain);
+  if (domain !== undefined) {
+    record.set('domain', isCleared(domain) ? null : domain.trim().toLowerCase(), 'domain', domain);
+  }
   record.text('industry', 'industry');
   record.number('employee_count', 'numberofemployees');
   record.number('annual_revenue', 'annualrevenue');
@@ -572,7 +574,11 @@ function writeActivity(record: OutboundRecord, maps: ValueMaps, options: FromUni
   }
 }
 
-function writeDirection(record: OutboundRecord, property: string, values: Record<'inbound' | 'outbound', string>): void {
+function writeDirection(
+  record: OutboundRecord,
+  property: string,
+  values: Record<'inbound' | 'outbound', string>,
+): void {
   if (!record.has('direction')) return;
   const direction = record.get<'inbound' | 'outbound' | null>('direction');
   record.set(property, direction === null ? '' : values[direction]);

@@ -130,7 +130,10 @@ export function webhookSubscriptionTarget(objectType: HubSpotObjectType): Webhoo
  * (`deal.propertyChange`) and, for `object.*` events, its `objectTypeId`.
  * Undefined for object types this adapter does not sync (tickets, products, ...).
  */
-export function objectTypeOfWebhookEvent(subscriptionType: string, objectTypeId?: string): HubSpotObjectType | undefined {
+export function objectTypeOfWebhookEvent(
+  subscriptionType: string,
+  objectTypeId?: string,
+): HubSpotObjectType | undefined {
   const prefix = subscriptionType.split('.', 1)[0].toLowerCase();
   if (prefix === 'object') return objectTypeId === undefined ? undefined : resolveHubSpotObjectType(objectTypeId);
   const objectType = resolveHubSpotObjectType(prefix);

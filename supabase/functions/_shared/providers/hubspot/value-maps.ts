@@ -60,7 +60,9 @@ export function buildValueMaps(input: readonly unknown[]): ValueMaps {
     },
     toRemote(kind, localValue) {
       const row = byLocal.get(key(kind, localValue));
-      return row === undefined ? undefined : { remoteValue: row.remote_value, remoteContext: row.remote_context ?? null };
+      return row === undefined
+        ? undefined
+        : { remoteValue: row.remote_value, remoteContext: row.remote_context ?? null };
     },
   };
 }
