@@ -24,7 +24,8 @@ export function loadProfile(name, env = process.env) {
   const prefix = name === 'dev' ? 'CRM_SYNC' : 'CRM_SYNC_TEST';
   const apiPort = Number(env[`${prefix}_API_PORT`] ?? defaults.apiPort);
   const dbPort = Number(env[`${prefix}_DB_PORT`] ?? defaults.dbPort);
-  const dir = path.join(repoRoot, '.stack', name);
+  // Stacks on non-default ports get their own folder, so several can run side by side.
+  const dir = path.join(repoRoot, '.stack', dbPort === defaults.dbPort ? name : `${name}-${dbPort}`);
   return {
     name,
     durable: defaults.durable,

@@ -236,6 +236,7 @@ export const DEFAULT_PROPERTIES: Record<ObjectTypeName, PropertySeed[]> = {
     number('amount', 'Amount', 'dealinformation'),
     select('dealstage', 'Deal Stage', 'dealinformation', dealStages, 'radio'),
     select('pipeline', 'Pipeline', 'dealinformation', dealPipelines),
+    number('hs_deal_stage_probability', 'Deal probability', 'dealinformation'),
     datetime('closedate', 'Close Date', 'dealinformation'),
     select('dealtype', 'Deal Type', 'dealinformation', [
       ['newbusiness', 'New Business'],

@@ -3,6 +3,10 @@
  * v3: Base64(HMAC-SHA256(clientSecret, method + uri + body + timestamp)),
  * where uri is the called URL with a fixed set of percent-encodings decoded.
  * v1: hex SHA-256 of clientSecret + body.
+ * Written independently of the engine's verifier
+ * (supabase/functions/_shared/providers/hubspot/webhook-signature.ts) on
+ * purpose: a test signed and checked by the same code could not catch a
+ * mistake in it.
  */
 
 import { createHash, createHmac } from 'node:crypto';
