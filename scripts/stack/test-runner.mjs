@@ -63,6 +63,22 @@ async function runVitest(profile, filters) {
   return { passed: report.numPassedTests, failed };
 }
 
+/** Type-checks every Edge Function as Deno (the runtime they deploy to) sees it. */
+function typeCheckFunctions() {
+  const entries = fs.readdirSync(path.join(repoRoot, 'supabase', 'functions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('_'))
+    .map((d) => path.join('supabase', 'functions', d.name, 'index.ts'))
+    .filter((f) => fs.existsSync(path.join(repoRoot, f)));
+  const result = run(path.join(repoRoot, 'node_modules', '.bin', 'deno'), ['check', ...entries],
+    { cwd: repoRoot, allowFail: true, env: { ...process.env, NO_COLOR: '1' } });
+  if (result.status === 0) {
+    log.ok(`deno check: ${entries.length} functions type-check`);
+    return { passed: 1, failed: 0 };
+  }
+  log.error(`deno check failed:\n${result.stdout}${result.stderr}`);
+  return { passed: 0, failed: 1 };
+}
+
 export async function runTests(args) {
   const options = parseOptions(args);
   const profile = loadProfile('test');
@@ -76,6 +92,7 @@ export async function runTests(args) {
     await installPgTap(profile);
 
     if (options.only !== 'vitest') {
+      add(typeCheckFunctions());
       const lint = lintDatabase(profile);
       if (lint.ok) {
         log.ok('supabase db lint: no PL/pgSQL errors');

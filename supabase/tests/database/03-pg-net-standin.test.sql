@@ -133,7 +133,8 @@ select throws_ok($$ select * from net._http_response $$, '42501', null, 'anon ca
 reset role;
 
 set local role authenticated;
-select lives_ok($$ select net.http_post('http://crm-sync.test/hooks') $$, 'authenticated can call net.http_post, as on hosted Supabase');
+select throws_ok($$ select net.http_post('http://crm-sync.test/hooks') $$, '42501', null,
+  'authenticated cannot call net.http_post (hosted allows it; the least-privilege migration revokes it)');
 select throws_ok($$ select * from net.http_request_queue $$, '42501', null, 'authenticated cannot read the request queue');
 reset role;
 

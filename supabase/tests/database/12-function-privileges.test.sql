@@ -1,0 +1,28 @@
+-- Least privilege: every function anon or authenticated can call (EXECUTE
+-- plus USAGE on its schema) is on this list, and nothing else. Extension
+-- code in schema extensions (pgcrypto, uuid-ossp, pgTAP) is left out.
+begin;
+select plan(2);
+
+create temporary view callable as
+  select r.rolname || ' ' || n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' as entry
+    from pg_proc p
+    join pg_namespace n on n.oid = p.pronamespace
+   cross join (values ('anon'), ('authenticated')) r (rolname)
+   where n.nspname not in ('pg_catalog', 'information_schema', 'extensions', 'pg_toast')
+     and n.nspname not like 'pg_temp%'
+     and has_schema_privilege(r.rolname, n.oid, 'usage')
+     and has_function_privilege(r.rolname, p.oid, 'execute');
+
+select set_eq(
+  $$select entry from callable where entry like 'anon %'$$,
+  array['anon auth.email()', 'anon auth.jwt()', 'anon auth.role()', 'anon auth.uid()'],
+  'anon can call only the auth helpers');
+select set_eq(
+  $$select entry from callable where entry like 'authenticated %'$$,
+  array['authenticated auth.email()', 'authenticated auth.jwt()', 'authenticated auth.role()', 'authenticated auth.uid()',
+        'authenticated crm.current_tenant_id()'],
+  'authenticated can call only the auth helpers and the tenant helper');
+
+select * from finish();
+rollback;
