@@ -93,7 +93,7 @@ export function clusterRunning(profile) {
 
 export async function startCluster(profile) {
   if (clusterRunning(profile)) return;
-  await assertPortFree(profile.dbPort, 'Postgres');
+  await assertPortFree(profile.dbPort, 'Postgres', profile.envPrefix);
   log.step(`starting Postgres on 127.0.0.1:${profile.dbPort}`);
   const logFile = path.join(profile.logDir, 'postgres.log');
   const result = runPg('pg_ctl', ['-D', profile.pgData, '-l', logFile, '-w', '-t', '60', 'start'], { allowFail: true });
@@ -120,12 +120,13 @@ export function connect(profile, database = 'postgres') {
   return postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
 }
 
-async function assertPortFree(port, what) {
+async function assertPortFree(port, what, envPrefix = 'CRM_SYNC') {
   const net = await import('node:net');
   await new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', () =>
-      reject(new StackError(`port ${port} (${what}) is already in use by another program`, `stop that program, or choose other ports with CRM_SYNC_DB_PORT / CRM_SYNC_API_PORT`)));
+      reject(new StackError(`port ${port} (${what}) is already in use by another program`,
+        `stop that program (another crm-sync stack? "npm run stack -- stop"), or choose other ports with ${envPrefix}_DB_PORT / ${envPrefix}_API_PORT`)));
     server.listen(port, '127.0.0.1', () => server.close(resolve));
   });
 }

@@ -28,6 +28,7 @@ export function loadProfile(name, env = process.env) {
   const dir = path.join(repoRoot, '.stack', dbPort === defaults.dbPort ? name : `${name}-${dbPort}`);
   return {
     name,
+    envPrefix: prefix,
     durable: defaults.durable,
     apiPort,
     dbPort,

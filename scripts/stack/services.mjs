@@ -24,7 +24,7 @@ export function functionEnvironment(profile) {
  * print. Returns a handle whose stop() ends both.
  */
 export async function startServices(profile, { log, watch = false }) {
-  await assertPortFree(profile.apiPort, 'functions gateway');
+  await assertPortFree(profile.apiPort, 'functions gateway', profile.envPrefix);
   const pgNet = await startPgNetWorker({ dbUrl: profile.dbUrl, log: { info: (m) => log(`[pg_net] ${m}`), warn: (m) => log(`[pg_net] ${m}`), error: (m) => log(`[pg_net] ${m}`), log: (m) => log(`[pg_net] ${m}`) } });
   const gateway = await startGateway({
     port: profile.apiPort,
