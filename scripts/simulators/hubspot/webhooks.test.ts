@@ -204,6 +204,9 @@ describe('webhook fault switches (seeded)', () => {
     await configure({
       subscriptions: [{ subscriptionType: 'contact.creation' }],
       maxConcurrentRequests: 1,
+      // A generous timeout: on a loaded machine a 5 s timeout can fire and the
+      // retry would deliver a batch twice, which is not what these runs compare.
+      requestTimeoutMs: 60_000,
       faults: { seed: 7, duplicateProbability: 0, dropProbability: 0, reorder: false, delayMs: 0, ...faults },
     });
     await createContacts(60);
