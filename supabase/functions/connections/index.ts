@@ -1,6 +1,6 @@
 import { createConnectionsHandler } from '../_shared/connections/handler.ts';
 import { createSql } from '../_shared/db.ts';
-import { parseFunctionEnv } from '../_shared/env.ts';
+import { parseFunctionEnv, publicFunctionsUrl } from '../_shared/env.ts';
 
 const env = parseFunctionEnv(Deno.env.toObject());
-Deno.serve(createConnectionsHandler(createSql(env.SUPABASE_DB_URL, { max: 2 }), env.CRM_SYNC_PUBLIC_FUNCTIONS_URL ?? `${env.SUPABASE_URL}/functions/v1`));
+Deno.serve(createConnectionsHandler(createSql(env.SUPABASE_DB_URL, { max: 2 }), publicFunctionsUrl(env)));
