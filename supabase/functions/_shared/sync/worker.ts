@@ -78,7 +78,10 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
         await deps.db.releaseWorkerLease();
         inbound = await deps.db.readQueue('crm_inbound', options.visibilitySeconds, options.batchSize);
         outbound = await deps.db.readQueue('crm_outbound', options.visibilitySeconds, options.batchSize);
-        if (inbound.length === 0 && outbound.length === 0) break;
+        if (inbound.length === 0 && outbound.length === 0) {
+          report.moreWork = false;
+          break;
+        }
         await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
       }
       report.batches++;
@@ -102,9 +105,9 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
           return result.done;
         });
       }
+      // A full batch means the queue may hold more: if time runs out now, the next run takes it.
       report.moreWork = inbound.length === options.batchSize || outbound.length === options.batchSize;
     }
-    if (now() >= stopAt()) report.moreWork = true;
   } finally {
     await deps.db.releaseWorkerLease();
   }

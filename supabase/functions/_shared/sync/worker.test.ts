@@ -1,0 +1,133 @@
+// The worker's control flow with an in-memory queue and adapter: which
+// messages are deleted, retried, delayed or dead-lettered, and the lease.
+import { describe, expect, it } from 'vitest';
+import type { CrmAdapter } from '../providers/adapter.ts';
+import { ProviderError } from '../providers/adapter.ts';
+import type { ConnectionInfo, QueueMessage, QueueName, SyncDb } from './sync-db.ts';
+import { runSyncWorker } from './worker.ts';
+
+const connection: ConnectionInfo = { id: 'c1', tenant_id: 't1', provider: 'hubspot', account_id: '42', settings: {}, enabled: true };
+
+function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: ConnectionInfo[] = [connection]) {
+  const calls: string[] = [];
+  const db = {
+    calls,
+    async readQueue(queue: QueueName, _vt: number, limit: number) {
+      const taken = queues[queue].splice(0, limit);
+      return taken;
+    },
+    async deleteMessages(queue: QueueName, ids: number[]) { calls.push(`delete ${queue} ${ids.join(',')}`); },
+    async delayMessages(queue: QueueName, ids: number[], seconds: number) { calls.push(`delay ${queue} ${ids.join(',')} ${Math.round(seconds)}s`); },
+    async failMessages(queue: QueueName, ids: number[], error: string, max?: number) {
+      calls.push(`fail ${queue} ${ids.join(',')} ${max === 1 ? 'dead' : 'retry'}: ${error}`);
+      return max === 1 ? { retried: 0, dead_lettered: ids.length } : { retried: ids.length, dead_lettered: 0 };
+    },
+    async pauseConnection(id: string, ms: number) { calls.push(`pause ${id} ${ms}ms`); },
+    async holdWorkerLease() { calls.push('lease'); },
+    async releaseWorkerLease() { calls.push('release'); },
+    async connection(id: string) { return connections.find((c) => c.id === id) ?? null; },
+    async loadInboundState() { return []; },
+    async matchLocalRecords() { return []; },
+    async applyInboundChanges() { return []; },
+    async reportUnmapped() {},
+    async applyRemoteMerge() {},
+    async applyRemoteErasure() {},
+    async loadOutboundState() { return []; },
+    async recordOutboundResults() {},
+    async queueOutbound() {},
+  };
+  return db as unknown as SyncDb & { calls: string[] };
+}
+
+const inbound = (id: number, connectionId = 'c1'): QueueMessage => ({
+  msg_id: id, read_ct: 1, message: { connection_id: connectionId, event: { subscriptionType: 'contact.creation', objectId: id } },
+});
+
+function adapter(fetchRecords: CrmAdapter['fetchRecords']): CrmAdapter {
+  return {
+    provider: 'hubspot',
+    interpretEvents: (events) => (events as { objectId: number }[]).map((e) => ({ kind: 'fetch', entityType: 'contact', remoteId: String(e.objectId), occurredAt: 0 })),
+    fetchRecords,
+    createRecords: async () => [],
+    updateRecords: async () => [],
+    archiveRecords: async () => [],
+  };
+}
+
+const run = (db: SyncDb, a: CrmAdapter, kicks: string[] = []) =>
+  runSyncWorker({ db, adapterFor: async () => a, kickNextRun: async () => { kicks.push('kick'); }, log: () => {} },
+    { budgetMs: 20_000, batchSize: 10, visibilitySeconds: 60 });
+
+describe('runSyncWorker', () => {
+  it('deletes messages once their work is done and releases the lease', async () => {
+    const db = fakeDb({ crm_inbound: [inbound(1), inbound(2)], crm_outbound: [] });
+    const report = await run(db, adapter(async () => []));
+    expect(db.calls).toContain('delete crm_inbound 1,2');
+    expect(db.calls.at(-1)).toBe('release');
+    expect(report.batches).toBe(1);
+  });
+
+  it('pauses only the rate-limited connection and delays its messages until the pause ends', async () => {
+    const other: ConnectionInfo = { ...connection, id: 'c2', account_id: '43' };
+    const db = fakeDb({ crm_inbound: [inbound(1, 'c1'), inbound(2, 'c2')], crm_outbound: [] }, [connection, other]);
+    const limited = adapter(async () => { throw new ProviderError('429', 'rate_limited', 7_000); });
+    const fine = adapter(async () => []);
+    const report = await runSyncWorker({
+      db, adapterFor: async (c) => (c.id === 'c1' ? limited : fine), kickNextRun: async () => {}, log: () => {},
+    }, { budgetMs: 20_000, batchSize: 10, visibilitySeconds: 60 });
+    expect(db.calls).toEqual(expect.arrayContaining(['pause c1 7000ms', 'delay crm_inbound 1 7s', 'delete crm_inbound 2']));
+    expect(report.paused).toEqual(['c1']);
+  });
+
+  it('retries messages with backoff when the CRM is unavailable', async () => {
+    const db = fakeDb({ crm_inbound: [inbound(1)], crm_outbound: [] });
+    const report = await run(db, adapter(async () => { throw new ProviderError('HubSpot 503', 'unavailable'); }));
+    expect(db.calls).toContain('fail crm_inbound 1 retry: HubSpot 503');
+    expect(report.retried).toBe(1);
+  });
+
+  it('keeps the messages of a disabled connection, and dead-letters those of a deleted one', async () => {
+    const disabled: ConnectionInfo = { ...connection, enabled: false };
+    const db = fakeDb({ crm_inbound: [inbound(1, 'c1'), inbound(2, 'gone')], crm_outbound: [] }, [disabled]);
+    const report = await run(db, adapter(async () => []));
+    expect(db.calls).toContain('delay crm_inbound 1 300s');
+    expect(db.calls.find((c) => c.startsWith('fail crm_inbound 2 dead'))).toBeDefined();
+    expect(report.deadLettered).toBe(1);
+  });
+
+  it('does not kick another run when the queues were drained', async () => {
+    const messages = Array.from({ length: 10 }, (_, i) => inbound(i + 1));
+    const db = fakeDb({ crm_inbound: messages, crm_outbound: [] });
+    const kicks: string[] = [];
+    const report = await run(db, adapter(async () => []), kicks);
+    expect(report.batches).toBe(1);
+    expect(report.moreWork).toBe(false);
+    expect(kicks).toEqual([]);
+  });
+
+  it('kicks the next run when time runs out after a full batch', async () => {
+    const messages = Array.from({ length: 25 }, (_, i) => inbound(i + 1));
+    const db = fakeDb({ crm_inbound: messages, crm_outbound: [] });
+    let clock = 0;
+    const kicks: string[] = [];
+    const report = await runSyncWorker({
+      db,
+      adapterFor: async () => adapter(async () => { clock += 8_000; return []; }),
+      kickNextRun: async () => { kicks.push('kick'); },
+      log: () => {},
+      now: () => clock,
+    }, { budgetMs: 20_000, batchSize: 10, visibilitySeconds: 60 });
+    // 8 s a batch against a 20 s budget that stops starting batches at 13.3 s: two batches run.
+    expect(report.batches).toBe(2);
+    expect(report.moreWork).toBe(true);
+    expect(kicks).toEqual(['kick']);
+    expect(messages).toHaveLength(5); // left for the next run
+  });
+
+  it('releases the lease even when the database fails', async () => {
+    const db = fakeDb({ crm_inbound: [], crm_outbound: [] });
+    db.readQueue = async () => { throw new Error('connection lost'); };
+    await expect(run(db, adapter(async () => []))).rejects.toThrow('connection lost');
+    expect(db.calls).toEqual(['lease', 'release']);
+  });
+});
