@@ -1,8 +1,10 @@
 // Connecting a HubSpot account: check the token with a cheap call (which
 // also tells the portal id), create the properties the engine needs, then
-// store the connection, its Vault credentials and default value maps in one
-// SQL call. Webhook delivery is configured in the app's settings: the
-// result says which URL and subscriptions to set.
+// store the connection, its Vault credentials, default value maps and the
+// default field map in one transaction (a reconnect keeps the field map rows
+// an operator changed: defaults fill only fields without a row). Webhook
+// delivery is configured in the app's settings: the result says which URL
+// and subscriptions to set.
 import { z } from 'zod';
 import type { Sql } from '../db.ts';
 import { ProviderError } from '../providers/adapter.ts';
@@ -10,6 +12,7 @@ import { createHubSpotCaller, type HubSpotCaller } from '../providers/hubspot/cl
 import { ensureCustomProperties, type SetupReport } from '../providers/hubspot/custom-properties.ts';
 import { hubSpotObjectTypes, webhookSubscriptionTarget } from '../providers/hubspot/object-types.ts';
 import { defaultHubSpotValueMaps } from '../providers/hubspot/value-maps.ts';
+import { defaultHubSpotFieldMap, fieldMapRowsMissing } from '../providers/hubspot/field-map.ts';
 import type { RateBudget } from '../sync/rate-budget.ts';
 
 export const connectHubSpotSchema = z.object({
@@ -69,12 +72,20 @@ export async function connectHubSpot(
     ...(request.api_base_url ? { api_base_url: request.api_base_url } : {}),
     ...(request.rate_limit ? { rate_limit: request.rate_limit } : {}),
   };
-  const [row] = await sql`select sync.connect_account(
-      ${request.tenant_id}, 'hubspot', ${accountId}, ${request.display_name ?? `HubSpot ${accountId}`},
-      ${sql.json(settings)}, ${sql.json({ access_token: request.access_token, webhook_secret: request.client_secret })},
-      ${sql.json(defaultHubSpotValueMaps())}) as id`;
+  const connectionId = await sql.begin(async (tx) => {
+    const [row] = await tx`select sync.connect_account(
+        ${request.tenant_id}, 'hubspot', ${accountId}, ${request.display_name ?? `HubSpot ${accountId}`},
+        ${tx.json(settings)}, ${tx.json({ access_token: request.access_token, webhook_secret: request.client_secret })},
+        ${tx.json(defaultHubSpotValueMaps())}) as id`;
+    const id = row.id as string;
+    const existing = await tx<{ entity_type: string; local_field: string }[]>`
+      select entity_type, local_field from sync.field_maps where connection_id = ${id}`;
+    const missing = fieldMapRowsMissing(existing, defaultHubSpotFieldMap());
+    if (missing.length > 0) await tx`select sync.set_field_maps(${id}, ${tx.json(missing)})`;
+    return id;
+  });
   return {
-    connection_id: row.id as string,
+    connection_id: connectionId,
     provider: 'hubspot',
     account_id: accountId,
     properties,
@@ -97,5 +108,6 @@ export function describeConnectError(error: unknown): { status: number; code: st
   if (pg.code === 'P0002') return { status: 404, code: 'not_found', message: String(pg.message) };
   if (pg.code === '23505') return { status: 409, code: 'already_connected', message: `${pg.message}${pg.hint ? ` (${pg.hint})` : ''}` };
   if (pg.code === '22023') return { status: 400, code: 'invalid_settings', message: String(pg.message) };
-  throw error;
+  console.error(error);
+  return { status: 500, code: 'internal', message: `connecting failed: ${pg.message ?? String(error)}` };
 }

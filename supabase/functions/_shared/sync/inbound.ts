@@ -7,6 +7,7 @@ import type { EntityType, RemoteRecord } from '../model/unified.ts';
 import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
 import { type InboundChange, type InboundState, resolveInbound } from './resolve-inbound.ts';
 import type { SyncDb } from './sync-db.ts';
+import { toMillis } from './values.ts';
 
 /** Parents first, so references resolve in the same pass. */
 export const entityOrder: EntityType[] = ['company', 'contact', 'deal', 'activity', 'task'];
@@ -14,6 +15,8 @@ const fetchBatchSize = 100;
 const maxRetries = 3;
 
 export interface InboundStats {
+  /** Records whose events were already applied (echoes, duplicates): not fetched. */
+  skipped: number;
   fetched: number;
   created: number;
   updated: number;
@@ -30,7 +33,7 @@ type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyI
 };
 
 export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connectionId: string, events: unknown[]): Promise<InboundStats> {
-  const stats: InboundStats = { fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 };
+  const stats: InboundStats = { skipped: 0, fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 };
   const work = adapter.interpretEvents(events);
 
   for (const item of work.filter((w) => w.kind === 'merge')) {
@@ -45,8 +48,14 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
   }
 
   for (const entityType of entityOrder) {
-    const remoteIds = [...new Set(work.flatMap((w) => fetchTargets(w, entityType)))]
-      .filter((id) => !erased.has(`${entityType}:${id}`));
+    const latest = new Map<string, number>();
+    for (const item of work) {
+      for (const id of fetchTargets(item, entityType)) {
+        if (!erased.has(`${entityType}:${id}`)) latest.set(id, Math.max(latest.get(id) ?? 0, item.occurredAt));
+      }
+    }
+    const remoteIds = await withoutAppliedEvents(db, connectionId, entityType, latest);
+    stats.skipped += latest.size - remoteIds.length;
     for (let i = 0; i < remoteIds.length; i += fetchBatchSize) {
       const records = await adapter.fetchRecords(entityType, remoteIds.slice(i, i + fetchBatchSize));
       stats.fetched += records.length;
@@ -54,6 +63,20 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
     }
   }
   return stats;
+}
+
+/**
+ * Drops records whose events are no newer than the version already applied:
+ * the webhook echo of the engine's own write (recorded with the write's
+ * modification time) and late or repeated events cost no API call.
+ */
+async function withoutAppliedEvents(db: InboundDb, connectionId: string, entityType: EntityType, latest: Map<string, number>) {
+  if (latest.size === 0) return [];
+  const applied = new Map<string, number>();
+  for (const row of await db.loadInboundState(connectionId, entityType, [...latest.keys()])) {
+    if (row.remote_updated_at) applied.set(row.remote_id, toMillis(row.remote_updated_at));
+  }
+  return [...latest].filter(([id, occurredAt]) => !(occurredAt <= (applied.get(id) ?? -Infinity))).map(([id]) => id);
 }
 
 /** Remote ids whose current state a work item needs. Deletions are fetched too: the fetch says whether the record is gone. */

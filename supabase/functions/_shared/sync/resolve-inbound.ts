@@ -5,7 +5,7 @@
 // the timestamp strategy (the later change wins; on a tie the database, the
 // source of truth, wins, so every run reaches the same answer).
 import type { RemoteRecord } from '../model/unified.ts';
-import { sameValue } from './values.ts';
+import { sameValue, toMillis } from './values.ts';
 
 /** What the database holds for the record (sync.load_inbound_state / match_local_records). */
 export interface InboundState {
@@ -60,7 +60,7 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState): Inbou
     return { change: { ...head, set: { ...fields }, base: { ...fields }, references: { ...remote.references } }, conflicts: [] };
   }
 
-  const remoteIsNewer = Date.parse(remote.remoteUpdatedAt) > Date.parse(state.localUpdatedAt ?? '1970-01-01T00:00:00Z');
+  const remoteIsNewer = toMillis(remote.remoteUpdatedAt) > (state.localUpdatedAt ? toMillis(state.localUpdatedAt) : 0);
   const set: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
   for (const [field, remoteValue] of Object.entries(fields)) {

@@ -30,3 +30,10 @@ function stableStringify(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** Epoch ms of a timestamp as the database client returns it (Date) or as JSON carries it (ISO string). */
+export function toMillis(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string' || typeof value === 'number') return new Date(value).getTime();
+  return Number.NaN;
+}
