@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { clusterRunning, connect, removeCluster, stopCluster } from './cluster.mjs';
 import { prepareDatabase } from './database.mjs';
+import { createHubSpotDemo, hubSpotStatusLines, stopLeftoverSimulator } from './demo.mjs';
 import { localKeys } from './keys.mjs';
 import { exitWithError, log } from './log.mjs';
 import { applySeed } from './migrations.mjs';
@@ -56,12 +57,14 @@ async function start() {
   await prepareDatabase(profile);
   const services = await startServices(profile, { log: (line) => console.log(line), watch: true });
   fs.writeFileSync(profile.pidFile, String(process.pid));
+  const hubSpot = createHubSpotDemo(profile);
 
   let stopping = false;
   const shutdown = async (signal) => {
     if (stopping) return;
     stopping = true;
-    log.step(`${signal}: stopping the functions, the pg_net worker and Postgres`);
+    log.step(`${signal}: stopping the HubSpot demo, the functions, the pg_net worker and Postgres`);
+    await hubSpot.stop();
     await services.stop();
     stopCluster(profile);
     fs.rmSync(profile.pidFile, { force: true });
@@ -78,6 +81,7 @@ async function start() {
   else log.warn(`health check answered ${health.status}: ${JSON.stringify(health.body)}`);
   log.ok(`crm-sync is running. Functions: ${warm.map((f) => f.name).join(', ')}`);
   printConnectionInfo();
+  await hubSpot.start();
   log.info('Press Ctrl-C to stop.');
 }
 
@@ -87,8 +91,9 @@ async function stop() {
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 150 && runningSupervisor(); i++) await new Promise((r) => setTimeout(r, 100));
   }
+  const stoppedSimulator = stopLeftoverSimulator(profile);
   const stoppedDb = stopCluster(profile);
-  log.ok(pid || stoppedDb ? 'crm-sync stopped' : 'crm-sync was not running');
+  log.ok(pid || stoppedDb || stoppedSimulator ? 'crm-sync stopped' : 'crm-sync was not running');
 }
 
 async function status() {
@@ -96,6 +101,7 @@ async function status() {
   const dbUp = clusterRunning(profile);
   console.log(`  Postgres:  ${dbUp ? `running on 127.0.0.1:${profile.dbPort}` : 'stopped'}`);
   console.log(`  Functions: ${pid ? `serving on ${profile.apiUrl} (pid ${pid})` : 'stopped'}`);
+  for (const line of hubSpotStatusLines(profile, Boolean(pid))) console.log(line);
   if (dbUp) {
     const sql = connect(profile);
     try {

@@ -4,7 +4,7 @@
 -- (A can read/add/change/delete its own rows) catch a missing policy, the
 -- negative ones catch a policy that lets another tenant through.
 begin;
-select plan(81);
+select plan(82);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
@@ -31,6 +31,9 @@ insert into sync.connections (id, tenant_id, provider, account_id) values
 insert into sync.value_maps (connection_id, kind, remote_value, local_value) values
   ('aaaaaaaa-0000-4000-8000-000000000006', 'deal_stage', 'stage-a', 'qualified'),
   ('bbbbbbbb-0000-4000-8000-000000000006', 'deal_stage', 'stage-b', 'qualified');
+insert into sync.field_maps (connection_id, entity_type, local_field, remote_property) values
+  ('aaaaaaaa-0000-4000-8000-000000000006', 'contact', 'lead_source', 'source_a'),
+  ('bbbbbbbb-0000-4000-8000-000000000006', 'contact', 'lead_source', 'source_b');
 insert into sync.unmapped_values (connection_id, kind, remote_value, direction) values
   ('aaaaaaaa-0000-4000-8000-000000000006', 'owner', 'owner-a', 'inbound'),
   ('bbbbbbbb-0000-4000-8000-000000000006', 'owner', 'owner-b', 'inbound');
@@ -161,6 +164,7 @@ select throws_ok($$insert into sync.connections (tenant_id, provider, account_id
   '42501', null, 'a member cannot create connections (the service does)');
 select results_eq('select remote_id from sync.identity_map', array['101'], 'a member sees only their tenant''s identity map');
 select results_eq('select remote_value from sync.value_maps', array['stage-a'], 'a member sees only their tenant''s value maps');
+select results_eq('select remote_property from sync.field_maps', array['source_a'], 'a member sees only their tenant''s field maps');
 select results_eq('select remote_value from sync.unmapped_values', array['owner-a'], 'a member sees only their tenant''s unmapped values');
 select results_eq('select max_requests from sync.rate_budgets', array[11], 'a member sees only their tenant''s rate budgets');
 select results_eq('select error from sync.dead_letters', array['error a'], 'a member sees only their tenant''s dead letters');

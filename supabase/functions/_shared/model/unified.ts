@@ -108,4 +108,10 @@ export interface RemoteRecord<E extends EntityType = EntityType> {
   fields: FieldsOf<E>;
   references: Partial<Record<ReferenceName, string | null>>;
   unmapped: UnmappedValue[];
+  /**
+   * The local id the engine stamped on the record when it created it there
+   * (HubSpot: forge_local_id). Lets the webhook echo of a create whose result
+   * is not recorded yet find its local record instead of making a second one.
+   */
+  localId?: string;
 }

@@ -1,12 +1,13 @@
 // Builds the adapter of a connection: its credentials from Vault, its value
-// maps, and its share of the rate budget. The one place that knows which
-// adapter serves which provider.
+// maps and field map, and its share of the rate budget. The one place that
+// knows which adapter serves which provider.
 import type { ConnectionInfo, SyncDb } from '../sync/sync-db.ts';
 import { createRateBudget } from '../sync/rate-budget.ts';
 import type { CrmAdapter } from './adapter.ts';
 import { ProviderError } from './adapter.ts';
 import { createHubSpotAdapter } from './hubspot/adapter.ts';
 import { createHubSpotCaller } from './hubspot/client.ts';
+import { buildFieldMap } from './hubspot/field-map.ts';
 import { buildValueMaps } from './hubspot/value-maps.ts';
 
 export async function adapterFor(db: SyncDb, connection: ConnectionInfo, deadline: () => number): Promise<CrmAdapter> {
@@ -19,7 +20,12 @@ export async function adapterFor(db: SyncDb, connection: ConnectionInfo, deadlin
       if (typeof accessToken !== 'string' || !accessToken) {
         throw new ProviderError(`connection ${connection.id} has no HubSpot access_token in Vault`, 'unauthorized');
       }
-      return createHubSpotAdapter(createHubSpotCaller({ accessToken, basePath, budget }), buildValueMaps(await db.valueMaps(connection.id)));
+      const [valueMaps, fieldMaps] = await Promise.all([db.valueMaps(connection.id), db.fieldMaps(connection.id)]);
+      return createHubSpotAdapter(
+        createHubSpotCaller({ accessToken, basePath, budget }),
+        buildValueMaps(valueMaps),
+        buildFieldMap(fieldMaps),
+      );
     }
     default:
       throw new ProviderError(`no adapter for provider ${connection.provider} yet`, 'invalid');

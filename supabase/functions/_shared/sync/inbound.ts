@@ -12,6 +12,7 @@ import { toMillis } from './values.ts';
 /** Parents first, so references resolve in the same pass. */
 export const entityOrder: EntityType[] = ['company', 'contact', 'deal', 'activity', 'task'];
 const fetchBatchSize = 100;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const maxRetries = 3;
 
 export interface InboundStats {
@@ -27,7 +28,7 @@ export interface InboundStats {
   conflicts: number;
 }
 
-type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped'> & {
+type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped' | 'loadOutboundState' | 'connection'> & {
   applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void>;
   applyRemoteErasure(connectionId: string, entityType: EntityType, remoteId: string): Promise<void>;
 };
@@ -128,6 +129,30 @@ async function loadStates(db: InboundDb, connectionId: string, entityType: Entit
     matched: false,
   }]));
 
+  // A new remote record that carries the id of a local record is one the engine
+  // created whose result is not recorded yet (the worker stopped after the
+  // write, or its answer was lost, and the webhook echo came first): attach
+  // to that record, if it is live, in this tenant and not mapped elsewhere.
+  const stamped = new Map<string, string>();
+  for (const record of records) {
+    if (states.get(record.remoteId)?.localId || record.archived || !record.localId || !uuidPattern.test(record.localId)) continue;
+    stamped.set(record.localId.toLowerCase(), record.remoteId);
+  }
+  if (stamped.size > 0) {
+    const tenantId = (await db.connection(connectionId))?.tenant_id;
+    for (const row of await db.loadOutboundState(connectionId, entityType, [...stamped.keys()])) {
+      if (!row.local || row.remote_id || row.local.deleted_at != null || row.local.tenant_id !== tenantId) continue;
+      states.set(stamped.get(row.local_id)!, {
+        localId: row.local_id,
+        base: {},
+        local: row.local,
+        localUpdatedAt: row.local_updated_at,
+        localDeleted: false,
+        matched: true,
+      });
+    }
+  }
+
   // New remote records may already exist locally (same email or domain): attach instead of duplicating.
   const keys: Record<string, string> = {};
   for (const record of records) {
@@ -137,7 +162,9 @@ async function loadStates(db: InboundDb, connectionId: string, entityType: Entit
     if (typeof key === 'string' && key) keys[record.remoteId] = key;
   }
   if (Object.keys(keys).length > 0) {
+    const claimed = new Set([...states.values()].map((s) => s.localId));
     for (const match of await db.matchLocalRecords(connectionId, entityType, keys)) {
+      if (claimed.has(match.local_id)) continue;
       states.set(match.remote_id, {
         localId: match.local_id,
         base: {},

@@ -7,6 +7,7 @@ import type { CrmAdapter, WriteResult } from '../providers/adapter.ts';
 import { entityOrder } from './inbound.ts';
 import { planOutbound } from './plan-outbound.ts';
 import type { OutboundResult, QueueMessage, SyncDb } from './sync-db.ts';
+import { toMillis } from './values.ts';
 
 export const writeBatchSize = 100;
 
@@ -15,7 +16,12 @@ export interface OutboundMessage {
   entity_type: EntityType;
   local_id: string;
   op: 'upsert' | 'delete';
+  /** How many times the record was put back to wait for a record it references. */
+  waits?: number;
 }
+
+/** After this many waits a record goes out without the reference it waits for (that record may have failed for good). */
+export const maxWaits = 5;
 
 export interface OutboundStats {
   created: number;
@@ -52,8 +58,12 @@ export async function syncOutbound(
     const ofType = messages.filter((m) => m.message.entity_type === entityType);
     if (ofType.length === 0) continue;
     const idsByLocal = new Map<string, number[]>();
-    for (const m of ofType) idsByLocal.set(m.message.local_id, [...(idsByLocal.get(m.message.local_id) ?? []), m.msg_id]);
-    await syncEntity(db, adapter, connectionId, entityType, idsByLocal, outcome);
+    const waits = new Map<string, number>();
+    for (const m of ofType) {
+      idsByLocal.set(m.message.local_id, [...(idsByLocal.get(m.message.local_id) ?? []), m.msg_id]);
+      waits.set(m.message.local_id, Math.max(waits.get(m.message.local_id) ?? 0, m.message.waits ?? 0));
+    }
+    await syncEntity(db, adapter, connectionId, entityType, idsByLocal, waits, outcome);
   }
   return outcome;
 }
@@ -64,12 +74,15 @@ async function syncEntity(
   connectionId: string,
   entityType: EntityType,
   idsByLocal: Map<string, number[]>,
+  waits: Map<string, number>,
   outcome: OutboundOutcome,
 ) {
   const rows = await db.loadOutboundState(connectionId, entityType, [...idsByLocal.keys()]);
   const byLocal = new Map(rows.map((r) => [r.local_id, r]));
-  const plan = planOutbound(entityType, rows);
+  const waitedEnough = new Set([...waits].filter(([, n]) => n >= maxWaits).map(([localId]) => localId));
+  const plan = planOutbound(entityType, rows, waitedEnough);
   const touched = new Set<string>();
+  const written = new Set<string>();
 
   const settle = async (results: WriteResult[], toResult: (r: Extract<WriteResult, { ok: true }>) => OutboundResult) => {
     const recorded: OutboundResult[] = [];
@@ -78,6 +91,7 @@ async function syncEntity(
       const ids = idsByLocal.get(result.localId) ?? [];
       if (result.ok) {
         recorded.push(toResult(result));
+        written.add(result.localId);
         outcome.done.push(...ids);
         if (result.unmapped.length) {
           await db.reportUnmapped(connectionId, 'outbound', result.unmapped.map((u) => ({ ...u, entityType, localId: result.localId })));
@@ -110,6 +124,17 @@ async function syncEntity(
       };
     });
   }
+  // A record that changed while it was being written may have had that change
+  // sent and recorded by another worker meanwhile, and the shadow recorded
+  // here (or a late replay of this write) may hide it: queue it again, so the
+  // next run compares the row with the shadow as it now stands.
+  if (written.size > 0) {
+    const changed = (await db.loadOutboundState(connectionId, entityType, [...written])).filter((now) =>
+      now.local !== null && toMillis(now.local_updated_at) !== toMillis(byLocal.get(now.local_id)?.local_updated_at)
+    );
+    await db.queueOutbound(changed.map((r) => ({ connection_id: connectionId, entity_type: entityType, local_id: r.local_id, op: 'upsert' })));
+  }
+
   for (const batch of chunks(plan.archives, writeBatchSize)) {
     const results = await adapter.archiveRecords(entityType, batch);
     outcome.stats.archived += results.filter((r) => r.ok).length;
@@ -126,7 +151,9 @@ async function syncEntity(
       for (const d of wait.dependencies) dependencies.set(`${d.entityType}:${d.localId}`, { entity_type: d.entityType, local_id: d.localId });
     }
     await db.queueOutbound([...dependencies.values()].map((d) => ({ connection_id: connectionId, ...d, op: 'upsert' })));
-    await db.queueOutbound(plan.waits.map((w) => ({ connection_id: connectionId, entity_type: entityType, local_id: w.localId, op: 'upsert' })), 2);
+    await db.queueOutbound(plan.waits.map((w) => ({
+      connection_id: connectionId, entity_type: entityType, local_id: w.localId, op: 'upsert', waits: (waits.get(w.localId) ?? 0) + 1,
+    })), 2);
     for (const wait of plan.waits) {
       touched.add(wait.localId);
       outcome.done.push(...(idsByLocal.get(wait.localId) ?? []));

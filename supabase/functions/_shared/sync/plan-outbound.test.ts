@@ -58,4 +58,11 @@ describe('planOutbound', () => {
     expect(plan.waits).toEqual([{ localId: 'L1', dependencies: [{ entityType: 'company', localId: 'C9' }] }]);
     expect(plan.creates).toEqual([]);
   });
+
+  it('sends a record without the missing reference once it has waited long enough', () => {
+    const plan = planOutbound('contact', [row({ local: { id: 'L1', email: 'a@x.io', company_id: 'C9', deleted_at: null }, local_references: { company: '' } })],
+      new Set(['L1']));
+    expect(plan.waits).toEqual([]);
+    expect(plan.creates).toEqual([{ localId: 'L1', fields: { email: 'a@x.io' }, references: {} }]);
+  });
 });

@@ -57,7 +57,11 @@ export function syncedFields(entityType: EntityType): string[] {
   return Object.keys(fieldSchemas[entityType].shape);
 }
 
-export function planOutbound(entityType: EntityType, rows: OutboundState[]): OutboundPlan {
+/**
+ * @param giveUpWaiting local ids that have waited long enough for a referenced
+ *   record (it may have failed for good): they go out without that reference.
+ */
+export function planOutbound(entityType: EntityType, rows: OutboundState[], giveUpWaiting: ReadonlySet<string> = new Set()): OutboundPlan {
   const plan: OutboundPlan = { creates: [], updates: [], archives: [], waits: [] };
   const fieldNames = syncedFields(entityType);
 
@@ -68,9 +72,10 @@ export function planOutbound(entityType: EntityType, rows: OutboundState[]): Out
       continue;
     }
     const local = row.local as Record<string, unknown>;
-    const refs = row.local_references ?? {};
-    const missing = Object.entries(refs).filter(([, remoteId]) => remoteId === '');
-    if (missing.length > 0) {
+    const allRefs = row.local_references ?? {};
+    const missing = Object.entries(allRefs).filter(([, remoteId]) => remoteId === '');
+    const refs = Object.fromEntries(Object.entries(allRefs).filter(([, remoteId]) => remoteId !== ''));
+    if (missing.length > 0 && !giveUpWaiting.has(row.local_id)) {
       plan.waits.push({
         localId: row.local_id,
         dependencies: missing.map(([name]) => ({

@@ -65,7 +65,8 @@ export function createSyncDb(sql: Sql) {
     },
     async queueOutbound(messages: Record<string, unknown>[], delaySeconds = 0): Promise<void> {
       if (messages.length) {
-        await sql`select pgmq.send_batch('crm_outbound', ${messages.map((m) => JSON.stringify(m))}::jsonb[], ${delaySeconds})`;
+        // One JSON array, split in SQL: a JS array of JSON strings cast to jsonb[] arrives as jsonb strings.
+        await sql`select pgmq.send_batch('crm_outbound', array(select jsonb_array_elements(${json(sql, messages)}::jsonb)), ${delaySeconds})`;
       }
     },
     async connection(id: string): Promise<ConnectionInfo | null> {
@@ -79,6 +80,10 @@ export function createSyncDb(sql: Sql) {
     },
     async valueMaps(connectionId: string): Promise<unknown[]> {
       return [...await sql`select kind, remote_value, local_value, remote_context from sync.value_maps where connection_id = ${connectionId}`];
+    },
+    async fieldMaps(connectionId: string): Promise<unknown[]> {
+      return [...await sql`
+        select entity_type, local_field, remote_property, direction from sync.field_maps where connection_id = ${connectionId}`];
     },
     async loadInboundState(connectionId: string, entityType: EntityType, remoteIds: string[]): Promise<InboundStateRow[]> {
       return await sql<InboundStateRow[]>`select * from sync.load_inbound_state(${connectionId}, ${entityType}, ${remoteIds}::text[])`;

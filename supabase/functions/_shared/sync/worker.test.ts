@@ -6,7 +6,10 @@ import { ProviderError } from '../providers/adapter.ts';
 import type { ConnectionInfo, QueueMessage, QueueName, SyncDb } from './sync-db.ts';
 import { runSyncWorker } from './worker.ts';
 
-const connection: ConnectionInfo = { id: 'c1', tenant_id: 't1', provider: 'hubspot', account_id: '42', settings: {}, enabled: true };
+const C1 = 'c1c1c1c1-0000-4000-8000-000000000001';
+const C2 = 'c2c2c2c2-0000-4000-8000-000000000002';
+const GONE = '00000000-0000-4000-8000-00000000dead';
+const connection: ConnectionInfo = { id: C1, tenant_id: 't1', provider: 'hubspot', account_id: '42', settings: {}, enabled: true };
 
 function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: ConnectionInfo[] = [connection]) {
   const calls: string[] = [];
@@ -39,7 +42,7 @@ function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: Connecti
   return db as unknown as SyncDb & { calls: string[] };
 }
 
-const inbound = (id: number, connectionId = 'c1'): QueueMessage => ({
+const inbound = (id: number, connectionId = C1): QueueMessage => ({
   msg_id: id, read_ct: 1, message: { connection_id: connectionId, event: { subscriptionType: 'contact.creation', objectId: id } },
 });
 
@@ -68,15 +71,15 @@ describe('runSyncWorker', () => {
   });
 
   it('pauses only the rate-limited connection and delays its messages until the pause ends', async () => {
-    const other: ConnectionInfo = { ...connection, id: 'c2', account_id: '43' };
-    const db = fakeDb({ crm_inbound: [inbound(1, 'c1'), inbound(2, 'c2')], crm_outbound: [] }, [connection, other]);
+    const other: ConnectionInfo = { ...connection, id: C2, account_id: '43' };
+    const db = fakeDb({ crm_inbound: [inbound(1, C1), inbound(2, C2)], crm_outbound: [] }, [connection, other]);
     const limited = adapter(async () => { throw new ProviderError('429', 'rate_limited', 7_000); });
     const fine = adapter(async () => []);
     const report = await runSyncWorker({
-      db, adapterFor: async (c) => (c.id === 'c1' ? limited : fine), kickNextRun: async () => {}, log: () => {},
+      db, adapterFor: async (c) => (c.id === C1 ? limited : fine), kickNextRun: async () => {}, log: () => {},
     }, { budgetMs: 20_000, batchSize: 10, visibilitySeconds: 60 });
-    expect(db.calls).toEqual(expect.arrayContaining(['pause c1 7000ms', 'delay crm_inbound 1 7s', 'delete crm_inbound 2']));
-    expect(report.paused).toEqual(['c1']);
+    expect(db.calls).toEqual(expect.arrayContaining([`pause ${C1} 7000ms`, 'delay crm_inbound 1 7s', 'delete crm_inbound 2']));
+    expect(report.paused).toEqual([C1]);
   });
 
   it('retries messages with backoff when the CRM is unavailable', async () => {
@@ -86,13 +89,14 @@ describe('runSyncWorker', () => {
     expect(report.retried).toBe(1);
   });
 
-  it('keeps the messages of a disabled connection, and dead-letters those of a deleted one', async () => {
+  it('keeps the messages of a disabled connection, and dead-letters those of a deleted one or without one', async () => {
     const disabled: ConnectionInfo = { ...connection, enabled: false };
-    const db = fakeDb({ crm_inbound: [inbound(1, 'c1'), inbound(2, 'gone')], crm_outbound: [] }, [disabled]);
+    const db = fakeDb({ crm_inbound: [inbound(1, C1), inbound(2, GONE), inbound(3, 'not-a-uuid')], crm_outbound: [] }, [disabled]);
     const report = await run(db, adapter(async () => []));
     expect(db.calls).toContain('delay crm_inbound 1 300s');
     expect(db.calls.find((c) => c.startsWith('fail crm_inbound 2 dead'))).toBeDefined();
-    expect(report.deadLettered).toBe(1);
+    expect(db.calls).toContain('fail crm_inbound 3 dead: malformed message: no connection_id');
+    expect(report.deadLettered).toBe(2);
   });
 
   it('does not kick another run when the queues were drained', async () => {

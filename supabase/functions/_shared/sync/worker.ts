@@ -142,6 +142,10 @@ async function runForConnection(
   work: (connection: ConnectionInfo) => Promise<number[]>,
 ) {
   const ids = messages.map((m) => m.msg_id);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(connectionId)) {
+    report.deadLettered += (await deps.db.failMessages(queue, ids, `malformed message: no connection_id`, 1)).dead_lettered;
+    return;
+  }
   const connection = await connectionOf(connectionId);
   if (!connection) {
     report.deadLettered += (await deps.db.failMessages(queue, ids, `connection ${connectionId} no longer exists`, 1)).dead_lettered;

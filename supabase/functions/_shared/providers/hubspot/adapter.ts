@@ -15,6 +15,7 @@ import {
   entityTypeOf,
   type HubSpotObjectType,
   isEngagementObjectType,
+  LOCAL_ID_PROPERTY,
   objectTypeOfActivity,
   objectTypeOfWebhookEvent,
   objectTypesOf,
@@ -26,10 +27,11 @@ import { hubSpotWebhookEventSchema } from './webhook-events.ts';
 import { hubSpotAssociationBatchReadSchema } from './schemas.ts';
 import type { AssociationSpec } from '@hubspot/api-client/lib/codegen/crm/associations/v4/index.js';
 import type { ValueMaps } from './value-maps.ts';
+import type { FieldMap } from './field-map.ts';
 import type { ReferenceName } from '../../model/unified.ts';
 
-/** The unique property that makes creates idempotent (created by the setup script). */
-export const LOCAL_ID_PROPERTY = 'forge_local_id';
+/** The unique property that makes creates idempotent (created when an account is connected). */
+export { LOCAL_ID_PROPERTY };
 
 /** Activity ids carry their object type; other entity types use HubSpot's id as is. */
 export function remoteIdOf(objectType: HubSpotObjectType, id: string): string {
@@ -61,14 +63,15 @@ interface BatchJson {
   errors?: { message: string; context?: Record<string, string[]>; objectWriteTraceId?: string; category?: string }[];
 }
 
-export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps): CrmAdapter {
+/** The adapter of one connection, with its value maps and its field map. */
+export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldMap: FieldMap): CrmAdapter {
   const crm = api.client.crm;
 
   async function readObjects(objectType: HubSpotObjectType, ids: string[]): Promise<Map<string, HubSpotObjectJson>> {
     const response = plain<BatchJson>(await api.call((c) =>
       c.crm.objects.batchApi.read(objectType, {
         inputs: ids.map((id) => ({ id })),
-        properties: propertiesToRequest(objectType),
+        properties: [...propertiesToRequest(objectType, fieldMap), LOCAL_ID_PROPERTY],
         propertiesWithHistory: [],
       }, false)
     ));
@@ -177,8 +180,9 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps): CrmAd
             });
             continue;
           }
-          const record = toUnified(entityType, object, maps, { objectType, associationsRequested: true });
-          records.push({ ...record, remoteId: remoteIdOf(objectType, record.remoteId) });
+          const record = toUnified(entityType, object, maps, { objectType, associationsRequested: true, fieldMap });
+          const localId = object.properties[LOCAL_ID_PROPERTY];
+          records.push({ ...record, remoteId: remoteIdOf(objectType, record.remoteId), ...(localId ? { localId } : {}) });
         }
       }
       return records;
@@ -192,6 +196,7 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps): CrmAd
           try {
             const { properties, unmapped } = fromUnified(entityType, input.fields, maps, {
               create: true,
+              fieldMap,
               ...(isEngagementObjectType(objectType) ? { objectType } : {}),
             });
             return { input, properties: { ...properties, [LOCAL_ID_PROPERTY]: input.localId }, unmapped };
@@ -231,7 +236,7 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps): CrmAd
       for (const [objectType, group] of byType) {
         const prepared = group.map((input) => {
           const { properties, unmapped } = fromUnified(entityType, input.fields, maps,
-            isEngagementObjectType(objectType) ? { objectType } : {});
+            { fieldMap, ...(isEngagementObjectType(objectType) ? { objectType } : {}) });
           return { input, id: parseRemoteId(entityType, input.remoteId).id, properties, unmapped };
         });
         const withProperties = prepared.filter((p) => Object.keys(p.properties).length > 0);

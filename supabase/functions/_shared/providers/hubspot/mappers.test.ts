@@ -1,7 +1,8 @@
 import { describe, expect, it, test } from 'vitest';
 import { type EntityType, fieldSchemas, type RemoteRecord } from '../../model/unified.ts';
 import { dealStatusOf, fromUnified, HubSpotMappingError, toUnified } from './mappers.ts';
-import { entityTypeOf, type HubSpotObjectType, mappedProperties, propertiesToRequest } from './object-types.ts';
+import { entityTypeOf, type HubSpotObjectType, modifiedDateProperty, propertiesToRequest } from './object-types.ts';
+import { buildFieldMap, defaultHubSpotFieldMap } from './field-map.ts';
 import { type HubSpotObjectInput, hubSpotObjectPageSchema } from './schemas.ts';
 import { buildValueMaps, defaultHubSpotValueMaps } from './value-maps.ts';
 import callsPage from './fixtures/calls.page.json' with { type: 'json' };
@@ -17,6 +18,8 @@ const maps = buildValueMaps([
   ...defaultHubSpotValueMaps(),
   { kind: 'owner', remote_value: '73650012', local_value: OWNER, remote_context: null },
 ]);
+
+const defaultMap = buildFieldMap();
 
 const pages: Record<HubSpotObjectType, unknown> = {
   contacts: contactsPage,
@@ -96,7 +99,7 @@ const inbound: Array<[HubSpotObjectType, string, string, Expected]> = [
     fields: {
       name: 'Analytical Engines Ltd',
       domain: 'analytical-engines.example',
-      industry: 'COMPUTER_SOFTWARE',
+      industry: 'Software',
       employee_count: 250,
       annual_revenue: 12_500_000,
       website: 'https://analytical-engines.example',
@@ -124,7 +127,7 @@ const inbound: Array<[HubSpotObjectType, string, string, Expected]> = [
     fields: {
       name: 'Jacquard Looms',
       domain: 'jacquard-looms.example',
-      industry: 'CONSUMER_GOODS',
+      industry: 'Consumer Goods',
       website: 'jacquard-looms.example',
     },
     references: {},
@@ -431,6 +434,16 @@ describe('toUnified', () => {
     expect(record.unmapped).toEqual([]);
   });
 
+  it('maps an industry through the value maps, keeping one with no row raw and reporting it', () => {
+    const company = (industry: string) => toUnified('company', {
+      id: '77', properties: { name: 'Skyward', industry }, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
+    }, maps);
+    expect(company('RETAIL').fields.industry).toBe('Retail');
+    const unmapped = company('AIRLINES_AVIATION');
+    expect(unmapped.fields.industry).toBe('AIRLINES_AVIATION');
+    expect(unmapped.unmapped).toEqual([{ kind: 'industry', remoteValue: 'AIRLINES_AVIATION' }]);
+  });
+
   it('reports an email direction it does not know', () => {
     const record = readEmail({ hs_email_direction: 'DRAFT_EMAIL' });
     expect(record.fields).not.toHaveProperty('direction');
@@ -507,8 +520,9 @@ describe('fromUnified', () => {
     const { properties, unmapped } = fromUnified(record.entityType as EntityType, record.fields, maps);
     expect(unmapped).toEqual([]);
     const expected = Object.fromEntries(
-      mappedProperties[objectType]
-        .filter((property) => property !== 'associatedcompanyid' && property in object.properties)
+      propertiesToRequest(objectType, defaultMap)
+        .filter((property) => property !== 'associatedcompanyid' && property !== modifiedDateProperty(objectType))
+        .filter((property) => property in object.properties)
         .map((property) => [property, normalized(property, object.properties[property] as string | null)]),
     );
     const actual = Object.fromEntries(
@@ -526,7 +540,7 @@ describe('fromUnified', () => {
   )('%s: writes only properties the adapter requests', (objectType, entityType, fields) => {
     const { properties } = fromUnified(entityType, fields, maps);
     expect(Object.keys(properties).length).toBeGreaterThan(0);
-    for (const property of Object.keys(properties)) expect(propertiesToRequest(objectType)).toContain(property);
+    for (const property of Object.keys(properties)) expect(propertiesToRequest(objectType, defaultMap)).toContain(property);
   });
 
   it('writes every contact field, custom fields as canonical JSON', () => {
@@ -610,6 +624,12 @@ describe('fromUnified', () => {
       properties: {},
       unmapped: [{ kind: 'lifecycle_stage', remoteValue: 'churned' }],
     });
+    // HubSpot's industry is an enumeration: a free-text value it would reject is not sent.
+    expect(fromUnified('company', { industry: 'Quantum widgets' }, maps)).toEqual({
+      properties: {},
+      unmapped: [{ kind: 'industry', remoteValue: 'Quantum widgets' }],
+    });
+    expect(fromUnified('company', { industry: 'Software' }, maps).properties).toEqual({ industry: 'COMPUTER_SOFTWARE' });
   });
 
   it('reports local values the unified schema refuses instead of sending them', () => {
@@ -671,6 +691,131 @@ describe('fromUnified', () => {
 
   it('refuses tasks', () => {
     expect(() => fromUnified('task', { title: 'Follow up' }, maps)).toThrow(HubSpotMappingError);
+  });
+});
+
+describe('a connection\'s field map', () => {
+  const modifiedAt = '2024-05-08T10:00:00.000Z';
+  const object = (id: string, properties: Record<string, string | null>, modified = 'hs_lastmodifieddate') => ({
+    id,
+    properties: { ...properties, [modified]: modifiedAt },
+    createdAt: modifiedAt,
+    updatedAt: modifiedAt,
+  });
+  const contact = (properties: Record<string, string | null>) => object('51', properties, 'lastmodifieddate');
+  const acmeSource = buildFieldMap([
+    { entity_type: 'contact', local_field: 'lead_source', remote_property: 'acme_source' },
+  ]);
+
+  it('reads contact.lead_source from the property it names instead of forge_lead_source', () => {
+    const record = toUnified('contact', contact({ acme_source: 'trade show', forge_lead_source: 'webinar', firstname: 'Ada' }),
+      maps, { fieldMap: acmeSource });
+    expect(record.fields).toEqual({ lead_source: 'trade show', first_name: 'Ada' });
+    expect(record.unmapped).toEqual([]);
+  });
+
+  it('writes contact.lead_source to that property, and the other fields where they always went', () => {
+    expect(fromUnified('contact', { lead_source: 'trade show', first_name: 'Ada', custom_fields: { seats: 3 } }, maps, {
+      fieldMap: acmeSource,
+    })).toEqual({
+      properties: { acme_source: 'trade show', firstname: 'Ada', forge_custom_fields: '{"seats":3}' },
+      unmapped: [],
+    });
+    expect(fromUnified('contact', { lead_source: null }, maps, { fieldMap: acmeSource, create: true }).properties).toEqual({});
+  });
+
+  it('converts a value by its field, whatever the property is called', () => {
+    const fieldMap = buildFieldMap([
+      { entity_type: 'company', local_field: 'employee_count', remote_property: 'acme_headcount' },
+      { entity_type: 'company', local_field: 'domain', remote_property: 'acme_web_domain' },
+      { entity_type: 'contact', local_field: 'custom_fields', remote_property: 'acme_extra' },
+      { entity_type: 'deal', local_field: 'probability', remote_property: 'acme_likelihood' },
+      { entity_type: 'deal', local_field: 'close_date', remote_property: 'acme_close' },
+      { entity_type: 'deal', local_field: 'currency', remote_property: 'acme_currency' },
+      { entity_type: 'deal', local_field: 'owner_id', remote_property: 'acme_owner' },
+    ]);
+    const company = toUnified('company', object('1', { acme_headcount: '250', acme_web_domain: ' Acme.EXAMPLE ' }), maps, {
+      fieldMap,
+    });
+    expect(company.fields).toEqual({ employee_count: 250, domain: 'acme.example' });
+    expect(toUnified('company', object('1', { acme_headcount: 'about 40' }), maps, { fieldMap }).unmapped).toEqual([
+      { kind: 'invalid_number:acme_headcount', remoteValue: 'about 40' },
+    ]);
+    expect(toUnified('contact', contact({ acme_extra: '{"plan":"pro"}' }), maps, { fieldMap }).fields).toEqual({
+      custom_fields: { plan: 'pro' },
+    });
+    expect(toUnified('contact', contact({ acme_extra: 'plan=pro' }), maps, { fieldMap }).unmapped).toEqual([
+      { kind: 'invalid_json:acme_extra', remoteValue: 'plan=pro' },
+    ]);
+    const deal = toUnified('deal', object('7001', {
+      acme_likelihood: '0.25',
+      acme_close: '1719705600000',
+      acme_currency: 'eur',
+      acme_owner: '73650012',
+      dealstage: 'closedwon',
+      pipeline: 'default',
+    }), maps, { fieldMap });
+    expect(deal.fields).toEqual({
+      probability: 25,
+      close_date: '2024-06-30',
+      currency: 'EUR',
+      owner_id: OWNER,
+      stage: 'closed_won',
+      status: 'won',
+    });
+    expect(fromUnified('deal', { probability: 25, close_date: '2024-06-30', currency: 'EUR', owner_id: OWNER, stage: 'qualified' },
+      maps, { fieldMap }).properties).toEqual({
+        acme_likelihood: '0.25',
+        acme_close: '2024-06-30T00:00:00.000Z',
+        acme_currency: 'EUR',
+        acme_owner: '73650012',
+        dealstage: 'qualifiedtobuy',
+        pipeline: 'default',
+      });
+  });
+
+  test.each(roundTrips)('%s %s: the default rows map exactly as no field map does', (objectType, id) => {
+    const fromRows = buildFieldMap(defaultHubSpotFieldMap());
+    const record = read(objectType, id);
+    expect(toUnified(record.entityType, recorded(objectType, id), maps, { objectType, fieldMap: fromRows })).toEqual(record);
+    expect(fromUnified(record.entityType as EntityType, record.fields, maps, { fieldMap: fromRows }))
+      .toEqual(fromUnified(record.entityType as EntityType, record.fields, maps));
+  });
+
+  it('reads an inbound row but never writes it', () => {
+    const fieldMap = buildFieldMap([
+      { entity_type: 'contact', local_field: 'lead_source', remote_property: 'acme_source', direction: 'inbound' },
+    ]);
+    expect(toUnified('contact', contact({ acme_source: 'partner' }), maps, { fieldMap }).fields).toEqual({
+      lead_source: 'partner',
+    });
+    expect(fromUnified('contact', { lead_source: 'partner', phone: '+1 555 0100' }, maps, { fieldMap }).properties).toEqual({
+      phone: '+1 555 0100',
+    });
+  });
+
+  it('writes an outbound row but never reads it', () => {
+    const fieldMap = buildFieldMap([
+      { entity_type: 'company', local_field: 'annual_revenue', remote_property: 'acme_revenue', direction: 'outbound' },
+    ]);
+    expect(fromUnified('company', { annual_revenue: 1_000_000 }, maps, { fieldMap }).properties).toEqual({
+      acme_revenue: '1000000',
+    });
+    const record = toUnified('company', object('1', { acme_revenue: '1000000', annualrevenue: '5', name: 'Acme' }), maps, {
+      fieldMap,
+    });
+    expect(record.fields).toEqual({ name: 'Acme' });
+  });
+
+  it('keeps HubSpot\'s own properties fixed: deal stage and pipeline, engagement properties, hs_timestamp', () => {
+    const fieldMap = buildFieldMap([{ entity_type: 'deal', local_field: 'name', remote_property: 'acme_title' }]);
+    expect(fromUnified('deal', { name: 'Pilot', status: 'won' }, maps, { fieldMap }).properties).toEqual({
+      acme_title: 'Pilot',
+      dealstage: 'closedwon',
+      pipeline: 'default',
+    });
+    expect(fromUnified('activity', { type: 'call', subject: 'Hi', occurred_at: modifiedAt }, maps, { fieldMap }).properties)
+      .toEqual({ hs_call_title: 'Hi', hs_timestamp: modifiedAt });
   });
 });
 

@@ -1,5 +1,12 @@
 // Pure mapping between HubSpot objects (v3) and the unified model.
 //
+// Which property a field is read from and written to comes from the
+// connection's field map (today's mapping when none is given); a field the
+// map reads only is never written, one it writes only is never read. The
+// conversion of a value follows the unified field whatever its property.
+// The deal stage and pipeline, the modification timestamp and engagement
+// properties are fixed.
+//
 // Inbound (toUnified): a property HubSpot did not send is left out of the
 // fields (it was not requested, so nothing is known about it); null or ""
 // means cleared and becomes null. A value that cannot be read (a number
@@ -46,6 +53,7 @@ import {
 } from './property-values.ts';
 import { type HubSpotObject, type HubSpotObjectInput, hubSpotObjectSchema } from './schemas.ts';
 import type { ValueMapKind, ValueMaps } from './value-maps.ts';
+import { buildFieldMap, type FieldMap } from './field-map.ts';
 
 /** A record or a call the mappers cannot handle at all (as opposed to one bad field, which is reported). */
 export class HubSpotMappingError extends Error {
@@ -55,6 +63,9 @@ export class HubSpotMappingError extends Error {
 /** The local stages that mean a deal is won or lost (see `defaultHubSpotValueMaps`). */
 export const LOCAL_STAGE_WON = 'closed_won';
 export const LOCAL_STAGE_LOST = 'closed_lost';
+
+/** Today's mapping, for callers that give no field map. */
+const defaultFieldMap = buildFieldMap();
 
 const CALL_DIRECTIONS: Record<string, 'inbound' | 'outbound'> = { INBOUND: 'inbound', OUTBOUND: 'outbound' };
 const EMAIL_DIRECTIONS: Record<string, 'inbound' | 'outbound'> = {
@@ -86,6 +97,8 @@ export interface ToUnifiedOptions {
    * rather than "not asked" (reference left out).
    */
   associationsRequested?: boolean;
+  /** The connection's field map: which property each configurable field is read from. Defaults to today's mapping. */
+  fieldMap?: FieldMap;
 }
 
 /** Maps a HubSpot object (as v3 returns it) to a unified record. */
@@ -99,13 +112,13 @@ export function toUnified<E extends EntityType>(
   if (!parsed.success) throw new HubSpotMappingError(`not a HubSpot object: ${parsed.error.message}`);
   const object = parsed.data;
   const objectType = inboundObjectType(entityType, object, options.objectType);
-  const record = new InboundRecord(entityType, object.properties);
+  const record = new InboundRecord(entityType, object.properties, options.fieldMap ?? defaultFieldMap);
   switch (objectType) {
     case 'contacts':
       readContact(record, maps);
       break;
     case 'companies':
-      readCompany(record);
+      readCompany(record, maps);
       break;
     case 'deals':
       readDeal(record, maps);
@@ -133,6 +146,8 @@ export interface FromUnifiedOptions {
    * cleared (empty) properties are left out of a create.
    */
   create?: boolean;
+  /** The connection's field map: which property each configurable field is written to. Defaults to today's mapping. */
+  fieldMap?: FieldMap;
 }
 
 export interface HubSpotProperties {
@@ -147,13 +162,13 @@ export function fromUnified<E extends EntityType>(
   maps: ValueMaps,
   options: FromUnifiedOptions = {},
 ): HubSpotProperties {
-  const record = new OutboundRecord(entityType, fields as Record<string, unknown>);
+  const record = new OutboundRecord(entityType, fields as Record<string, unknown>, options.fieldMap ?? defaultFieldMap);
   switch (entityType) {
     case 'contact':
       writeContact(record, maps);
       break;
     case 'company':
-      writeCompany(record);
+      writeCompany(record, maps);
       break;
     case 'deal':
       writeDeal(record, maps);
@@ -177,14 +192,27 @@ function shapeOf(entityType: EntityType): Record<string, z.ZodType> {
   return (fieldSchemas[entityType] as z.ZodObject).shape as Record<string, z.ZodType>;
 }
 
-/** The fields of one record being read, checked one by one against the unified schema. */
+/**
+ * The fields of one record being read, checked one by one against the
+ * unified schema. The readers take the property of a configurable field from
+ * the field map (none: the field is not read) and a fixed one as given.
+ */
 class InboundRecord {
   readonly fields: Record<string, unknown> = {};
   readonly unmapped: UnmappedValue[] = [];
   private readonly shape: Record<string, z.ZodType>;
 
-  constructor(entityType: EntityType, private readonly properties: Record<string, string | null>) {
+  constructor(
+    private readonly entityType: EntityType,
+    private readonly properties: Record<string, string | null>,
+    private readonly fieldMap: FieldMap,
+  ) {
     this.shape = shapeOf(entityType);
+  }
+
+  /** The property a configurable field is read from; undefined when the field map does not read it. */
+  source(field: string): string | undefined {
+    return this.fieldMap.readProperty(this.entityType, field);
   }
 
   /** The raw value; undefined when HubSpot did not send the property at all. */
@@ -203,12 +231,15 @@ class InboundRecord {
     else this.report(`invalid_value:${property}`, raw ?? '');
   }
 
-  text(field: string, property: string): void {
+  text(field: string, property = this.source(field)): void {
+    if (property === undefined) return;
     const raw = this.raw(property);
     if (raw !== undefined) this.set(field, isCleared(raw) ? null : raw, property, raw);
   }
 
-  number(field: string, property: string, scale: (value: number) => number = (value) => value): void {
+  number(field: string, scale: (value: number) => number = (value) => value): void {
+    const property = this.source(field);
+    if (property === undefined) return;
     const raw = this.raw(property);
     if (raw === undefined) return;
     if (isCleared(raw)) return this.set(field, null, property, raw);
@@ -217,7 +248,9 @@ class InboundRecord {
     else this.set(field, scale(value), property, raw);
   }
 
-  date(field: string, property: string): void {
+  date(field: string): void {
+    const property = this.source(field);
+    if (property === undefined) return;
     const raw = this.raw(property);
     if (raw === undefined) return;
     if (isCleared(raw)) return this.set(field, null, property, raw);
@@ -229,11 +262,12 @@ class InboundRecord {
   /** A value map lookup: unmapped values are reported and, unless `unmappedAsNull`, kept raw. */
   mapped(
     field: string,
-    property: string,
     kind: ValueMapKind,
     maps: ValueMaps,
-    options: { context?: string | null; unmappedAsNull?: boolean } = {},
+    options: { property?: string; context?: string | null; unmappedAsNull?: boolean } = {},
   ): string | null | undefined {
+    const property = options.property ?? this.source(field);
+    if (property === undefined) return undefined;
     const raw = this.raw(property);
     if (raw === undefined) return undefined;
     if (isCleared(raw)) {
@@ -249,18 +283,19 @@ class InboundRecord {
 }
 
 function readContact(record: InboundRecord, maps: ValueMaps): void {
-  record.text('email', 'email');
-  record.text('first_name', 'firstname');
-  record.text('last_name', 'lastname');
-  record.text('phone', 'phone');
-  record.mapped('lifecycle_stage', 'lifecyclestage', 'lifecycle_stage', maps);
-  record.text('lead_source', 'forge_lead_source');
+  record.text('email');
+  record.text('first_name');
+  record.text('last_name');
+  record.text('phone');
+  record.mapped('lifecycle_stage', 'lifecycle_stage', maps);
+  record.text('lead_source');
   readCustomFields(record);
 }
 
-/** `forge_custom_fields` holds a JSON object; empty means no custom fields. */
+/** The custom fields' property (`forge_custom_fields` by default) holds a JSON object; empty means none. */
 function readCustomFields(record: InboundRecord): void {
-  const property = 'forge_custom_fields';
+  const property = record.source('custom_fields');
+  if (property === undefined) return;
   const raw = record.raw(property);
   if (raw === undefined) return;
   if (isCleared(raw)) return record.set('custom_fields', {}, property, raw);
@@ -276,34 +311,37 @@ function readCustomFields(record: InboundRecord): void {
   record.set('custom_fields', value, property, raw);
 }
 
-function readCompany(record: InboundRecord): void {
-  record.text('name', 'name');
-  const domain = record.raw('domain');
-  if (domain !== undefined) {
-    record.set('domain', isCleared(domain) ? null : domain.trim().toLowerCase(), 'domain', domain);
-  }
-  record.text('industry', 'industry');
-  record.number('employee_count', 'numberofemployees');
-  record.number('annual_revenue', 'annualrevenue');
-  record.text('website', 'website');
+function readCompany(record: InboundRecord, maps: ValueMaps): void {
+  record.text('name');
+  readNormalized(record, 'domain', (domain) => domain.trim().toLowerCase());
+  record.mapped('industry', 'industry', maps);
+  record.number('employee_count');
+  record.number('annual_revenue');
+  record.text('website');
+}
+
+/** A text field kept in a normal form (a lower-case domain, an upper-case currency code). */
+function readNormalized(record: InboundRecord, field: string, normalize: (value: string) => string): void {
+  const property = record.source(field);
+  if (property === undefined) return;
+  const raw = record.raw(property);
+  if (raw !== undefined) record.set(field, isCleared(raw) ? null : normalize(raw), property, raw);
 }
 
 function readDeal(record: InboundRecord, maps: ValueMaps): void {
-  record.text('name', 'dealname');
-  record.number('amount', 'amount');
-  const currency = record.raw('deal_currency_code');
-  if (currency !== undefined) {
-    record.set('currency', isCleared(currency) ? null : currency.trim().toUpperCase(), 'deal_currency_code', currency);
-  }
+  record.text('name');
+  record.number('amount');
+  readNormalized(record, 'currency', (currency) => currency.trim().toUpperCase());
   const pipeline = record.raw('pipeline');
-  const stage = record.mapped('stage', 'dealstage', 'deal_stage', maps, {
+  const stage = record.mapped('stage', 'deal_stage', maps, {
+    property: 'dealstage',
     context: isCleared(pipeline ?? null) ? null : pipeline,
   });
   if (stage !== undefined) record.set('status', dealStatusOf(stage), 'dealstage', record.raw('dealstage') ?? null);
   // HubSpot keeps probability as a fraction (0..1); the unified model in percent.
-  record.number('probability', 'hs_deal_stage_probability', (fraction) => Math.round(fraction * 10_000) / 100);
-  record.date('close_date', 'closedate');
-  record.mapped('owner_id', 'hubspot_owner_id', 'owner', maps, { unmappedAsNull: true });
+  record.number('probability', (fraction) => Math.round(fraction * 10_000) / 100);
+  record.date('close_date');
+  record.mapped('owner_id', 'owner', maps, { unmappedAsNull: true });
 }
 
 /** A deal's status follows its local stage: won and lost stages close it, any other stage keeps it open. */
@@ -336,7 +374,7 @@ function readActivity(record: InboundRecord, objectType: EngagementObjectType, m
       break;
   }
   readOccurredAt(record, objectType === 'meetings' ? ['hs_meeting_start_time', 'hs_timestamp'] : ['hs_timestamp']);
-  record.mapped('owner_id', 'hubspot_owner_id', 'owner', maps, { unmappedAsNull: true });
+  record.mapped('owner_id', 'owner', maps, { property: 'hubspot_owner_id', unmappedAsNull: true });
 }
 
 function readDirection(record: InboundRecord, property: string, directions: Record<string, 'inbound' | 'outbound'>) {
@@ -426,13 +464,17 @@ function readReferences(
 // ---------------------------------------------------------------------------
 // Outbound
 
-/** The fields being written, each checked against the unified schema first. */
+/**
+ * The fields being written, each checked against the unified schema first.
+ * The writers take the property of a configurable field from the field map
+ * (none: the field is not written) and a fixed one as given.
+ */
 class OutboundRecord {
   readonly properties: Record<string, string> = {};
   readonly unmapped: UnmappedValue[] = [];
   private readonly valid = new Map<string, unknown>();
 
-  constructor(entityType: EntityType, fields: Record<string, unknown>) {
+  constructor(private readonly entityType: EntityType, fields: Record<string, unknown>, private readonly fieldMap: FieldMap) {
     const shape = shapeOf(entityType);
     for (const [field, value] of Object.entries(fields)) {
       if (value === undefined || shape[field] === undefined) continue;
@@ -444,6 +486,11 @@ class OutboundRecord {
 
   has(field: string): boolean {
     return this.valid.has(field);
+  }
+
+  /** The property a configurable field is written to; undefined when the field map does not write it. */
+  target(field: string): string | undefined {
+    return this.fieldMap.writeProperty(this.entityType, field);
   }
 
   get<T>(field: string): T {
@@ -458,19 +505,20 @@ class OutboundRecord {
     this.properties[property] = value;
   }
 
-  text(property: string, field: string): void {
-    if (this.has(field)) this.set(property, this.get<string | null>(field) ?? '');
+  text(field: string, property = this.target(field)): void {
+    if (property !== undefined && this.has(field)) this.set(property, this.get<string | null>(field) ?? '');
   }
 
-  number(property: string, field: string, scale: (value: number) => number = (value) => value): void {
-    if (!this.has(field)) return;
+  number(field: string, scale: (value: number) => number = (value) => value): void {
+    const property = this.target(field);
+    if (property === undefined || !this.has(field)) return;
     const value = this.get<number | null>(field);
     this.set(property, value === null ? '' : formatNumber(scale(value)));
   }
 
   /** A value map lookup; a local value with no row is reported and not sent. */
-  mapped(property: string, field: string, kind: ValueMapKind, maps: ValueMaps): void {
-    if (!this.has(field)) return;
+  mapped(field: string, kind: ValueMapKind, maps: ValueMaps, property = this.target(field)): void {
+    if (property === undefined || !this.has(field)) return;
     const local = this.get<string | null>(field);
     if (local === null) return this.set(property, '');
     const remote = maps.toRemote(kind, local);
@@ -480,38 +528,40 @@ class OutboundRecord {
 }
 
 function writeContact(record: OutboundRecord, maps: ValueMaps): void {
-  record.text('email', 'email');
-  record.text('firstname', 'first_name');
-  record.text('lastname', 'last_name');
-  record.text('phone', 'phone');
-  record.mapped('lifecyclestage', 'lifecycle_stage', 'lifecycle_stage', maps);
-  record.text('forge_lead_source', 'lead_source');
-  if (record.has('custom_fields')) {
+  record.text('email');
+  record.text('first_name');
+  record.text('last_name');
+  record.text('phone');
+  record.mapped('lifecycle_stage', 'lifecycle_stage', maps);
+  record.text('lead_source');
+  const customProperty = record.target('custom_fields');
+  if (customProperty !== undefined && record.has('custom_fields')) {
     const custom = record.get<Record<string, unknown>>('custom_fields');
-    record.set('forge_custom_fields', Object.keys(custom).length === 0 ? '' : canonicalJson(custom));
+    record.set(customProperty, Object.keys(custom).length === 0 ? '' : canonicalJson(custom));
   }
 }
 
-function writeCompany(record: OutboundRecord): void {
-  record.text('name', 'name');
-  record.text('domain', 'domain');
-  record.text('industry', 'industry');
-  record.number('numberofemployees', 'employee_count');
-  record.number('annualrevenue', 'annual_revenue');
-  record.text('website', 'website');
+function writeCompany(record: OutboundRecord, maps: ValueMaps): void {
+  record.text('name');
+  record.text('domain');
+  record.mapped('industry', 'industry', maps);
+  record.number('employee_count');
+  record.number('annual_revenue');
+  record.text('website');
 }
 
 function writeDeal(record: OutboundRecord, maps: ValueMaps): void {
-  record.text('dealname', 'name');
-  record.number('amount', 'amount');
-  record.text('deal_currency_code', 'currency');
+  record.text('name');
+  record.number('amount');
+  record.text('currency');
   writeDealStage(record, maps);
-  record.number('hs_deal_stage_probability', 'probability', (percent) => Number((percent / 100).toFixed(6)));
-  if (record.has('close_date')) {
+  record.number('probability', (percent) => Number((percent / 100).toFixed(6)));
+  const closeDateProperty = record.target('close_date');
+  if (closeDateProperty !== undefined && record.has('close_date')) {
     const date = record.get<string | null>('close_date');
-    record.set('closedate', date === null ? '' : dateToHubSpotDateTime(date));
+    record.set(closeDateProperty, date === null ? '' : dateToHubSpotDateTime(date));
   }
-  record.mapped('hubspot_owner_id', 'owner_id', 'owner', maps);
+  record.mapped('owner_id', 'owner', maps);
 }
 
 /**
@@ -549,26 +599,26 @@ function writeActivity(record: OutboundRecord, maps: ValueMaps, options: FromUni
   }
   switch (objectType) {
     case 'notes':
-      record.text('hs_note_body', 'body');
+      record.text('body', 'hs_note_body');
       break;
     case 'calls':
-      record.text('hs_call_title', 'subject');
-      record.text('hs_call_body', 'body');
+      record.text('subject', 'hs_call_title');
+      record.text('body', 'hs_call_body');
       writeDirection(record, 'hs_call_direction', { inbound: 'INBOUND', outbound: 'OUTBOUND' });
       break;
     case 'meetings':
-      record.text('hs_meeting_title', 'subject');
-      record.text('hs_meeting_body', 'body');
+      record.text('subject', 'hs_meeting_title');
+      record.text('body', 'hs_meeting_body');
       if (record.has('occurred_at')) record.set('hs_meeting_start_time', isoInstant(record.get('occurred_at')));
       break;
     case 'emails':
-      record.text('hs_email_subject', 'subject');
-      record.text('hs_email_text', 'body');
+      record.text('subject', 'hs_email_subject');
+      record.text('body', 'hs_email_text');
       writeDirection(record, 'hs_email_direction', { inbound: 'INCOMING_EMAIL', outbound: 'EMAIL' });
       break;
   }
   if (record.has('occurred_at')) record.set('hs_timestamp', isoInstant(record.get('occurred_at')));
-  record.mapped('hubspot_owner_id', 'owner_id', 'owner', maps);
+  record.mapped('owner_id', 'owner', maps, 'hubspot_owner_id');
   if (options.create && record.properties.hs_timestamp === undefined) {
     throw new HubSpotMappingError(`HubSpot requires hs_timestamp to create ${objectType}: pass occurred_at`);
   }

@@ -14,6 +14,9 @@ import {
   resolveHubSpotObjectType,
   webhookSubscriptionTarget,
 } from './object-types.ts';
+import { buildFieldMap } from './field-map.ts';
+
+const defaultMap = buildFieldMap();
 
 describe('object types', () => {
   test.each(
@@ -98,7 +101,7 @@ describe('webhooks', () => {
 
 describe('what to request', () => {
   test.each(hubSpotObjectTypes)('%s: the mapped properties and the modification date', (objectType) => {
-    const properties = propertiesToRequest(objectType);
+    const properties = propertiesToRequest(objectType, defaultMap);
     expect(properties).toContain(modifiedDateProperty(objectType));
     expect(new Set(properties).size).toBe(properties.length);
   });
@@ -112,10 +115,24 @@ describe('what to request', () => {
 
   it('asks engagements for hs_timestamp and for the records they reference', () => {
     for (const objectType of engagementObjectTypes) {
-      expect(propertiesToRequest(objectType)).toContain('hs_timestamp');
+      expect(propertiesToRequest(objectType, defaultMap)).toContain('hs_timestamp');
       expect(associationsToRequest[objectType]).toEqual(['contacts', 'companies', 'deals']);
     }
     expect(associationsToRequest.contacts).toEqual(['companies']);
     expect(associationsToRequest.deals).toEqual(['contacts', 'companies']);
+  });
+
+  it('asks for the properties the connection\'s field map reads, and not for ones it only writes', () => {
+    const fieldMap = buildFieldMap([
+      { entity_type: 'contact', local_field: 'lead_source', remote_property: 'acme_source' },
+      { entity_type: 'contact', local_field: 'phone', remote_property: 'acme_phone', direction: 'outbound' },
+      { entity_type: 'contact', local_field: 'email', remote_property: 'acme_email', direction: 'inbound' },
+    ]);
+    const properties = propertiesToRequest('contacts', fieldMap);
+    expect(properties).toEqual(expect.arrayContaining(['acme_source', 'acme_email', 'associatedcompanyid', 'lastmodifieddate']));
+    expect(properties).not.toContain('forge_lead_source');
+    expect(properties).not.toContain('acme_phone');
+    expect(properties).not.toContain('phone');
+    expect(propertiesToRequest('deals', fieldMap)).toEqual(propertiesToRequest('deals', defaultMap));
   });
 });

@@ -1,9 +1,11 @@
 // The HubSpot object types the engine syncs and how they line up with the
 // unified entity types: one object type per entity, except activities, which
 // HubSpot keeps as four engagement objects (notes, calls, meetings, emails).
-// Also what to ask HubSpot for per object type: the mapped properties, the
-// modification timestamp, and the associations that carry references.
+// Also what to ask HubSpot for per object type: the mapped properties (the
+// connection's field map and the fixed ones), the modification timestamp,
+// and the associations that carry references.
 import type { EntityType, FieldsOf } from '../../model/unified.ts';
+import type { FieldMap } from './field-map.ts';
 
 export const hubSpotObjectTypes = ['contacts', 'companies', 'deals', 'notes', 'calls', 'meetings', 'emails'] as const;
 export type HubSpotObjectType = (typeof hubSpotObjectTypes)[number];
@@ -145,38 +147,37 @@ export function modifiedDateProperty(objectType: HubSpotObjectType): string {
   return objectType === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate';
 }
 
-/** The HubSpot properties the mappers read and write, per object type. */
-export const mappedProperties: Record<HubSpotObjectType, readonly string[]> = {
-  contacts: [
-    'email',
-    'firstname',
-    'lastname',
-    'phone',
-    'lifecyclestage',
-    'forge_lead_source',
-    'forge_custom_fields',
-    'associatedcompanyid',
-  ],
-  companies: ['name', 'domain', 'industry', 'numberofemployees', 'annualrevenue', 'website'],
-  deals: [
-    'dealname',
-    'amount',
-    'deal_currency_code',
-    'dealstage',
-    'pipeline',
-    'hs_deal_stage_probability',
-    'closedate',
-    'hubspot_owner_id',
-  ],
+/** The unique property that makes creates idempotent (created when an account is connected). */
+export const LOCAL_ID_PROPERTY = 'forge_local_id';
+
+/**
+ * The properties the mappers read whatever a connection's field map says:
+ * the deal stage and pipeline, every engagement property (each engagement
+ * object has its own, hs_timestamp among them) and the contact's primary
+ * company. The configurable fields come from the field map.
+ */
+export const fixedProperties: Record<HubSpotObjectType, readonly string[]> = {
+  contacts: ['associatedcompanyid'],
+  companies: [],
+  deals: ['dealstage', 'pipeline'],
   notes: ['hs_note_body', 'hs_timestamp', 'hubspot_owner_id'],
   calls: ['hs_call_title', 'hs_call_body', 'hs_call_direction', 'hs_timestamp', 'hubspot_owner_id'],
   meetings: ['hs_meeting_title', 'hs_meeting_body', 'hs_meeting_start_time', 'hs_timestamp', 'hubspot_owner_id'],
   emails: ['hs_email_subject', 'hs_email_text', 'hs_email_direction', 'hs_timestamp', 'hubspot_owner_id'],
 };
 
-/** The `properties` to request when reading an object type: the mapped ones plus the modification timestamp. */
-export function propertiesToRequest(objectType: HubSpotObjectType): string[] {
-  return [...mappedProperties[objectType], modifiedDateProperty(objectType)];
+/**
+ * The `properties` to request when reading an object type: the ones the
+ * connection's field map reads, the fixed ones and the modification timestamp.
+ */
+export function propertiesToRequest(objectType: HubSpotObjectType, fieldMap: FieldMap): string[] {
+  return [
+    ...new Set([
+      ...fieldMap.propertiesRead(entityTypeOf(objectType)),
+      ...fixedProperties[objectType],
+      modifiedDateProperty(objectType),
+    ]),
+  ];
 }
 
 /** The `associations` to request when reading an object type: the object types its references point to. */

@@ -4,7 +4,7 @@
 // mappers keep it raw where the field allows and report it as unmapped.
 import { z } from 'zod';
 
-export const valueMapKinds = ['deal_stage', 'lifecycle_stage', 'owner'] as const;
+export const valueMapKinds = ['deal_stage', 'lifecycle_stage', 'owner', 'industry'] as const;
 export type ValueMapKind = (typeof valueMapKinds)[number];
 
 /** A row of sync.value_maps, as selected from the database. */
@@ -96,9 +96,32 @@ const defaultLifecycleStages: ReadonlyArray<[remote: string, local: string]> = [
 ];
 
 /**
+ * HubSpot's industry is an enumeration (COMPUTER_SOFTWARE, ...); the app
+ * keeps free text. The common ones are mapped by default; any other value is
+ * kept raw inbound, not sent outbound, and reported until a row maps it.
+ */
+const defaultIndustries: ReadonlyArray<[remote: string, local: string]> = [
+  ['COMPUTER_SOFTWARE', 'Software'],
+  ['INFORMATION_TECHNOLOGY_AND_SERVICES', 'IT Services'],
+  ['FINANCIAL_SERVICES', 'Financial Services'],
+  ['BANKING', 'Banking'],
+  ['INSURANCE', 'Insurance'],
+  ['RETAIL', 'Retail'],
+  ['CONSUMER_GOODS', 'Consumer Goods'],
+  ['PHARMACEUTICALS', 'Pharma'],
+  ['HOSPITAL_HEALTH_CARE', 'Health Care'],
+  ['LOGISTICS_AND_SUPPLY_CHAIN', 'Logistics'],
+  ['FOOD_BEVERAGES', 'Food & Beverages'],
+  ['MARKETING_AND_ADVERTISING', 'Marketing'],
+  ['REAL_ESTATE', 'Real Estate'],
+  ['TELECOMMUNICATIONS', 'Telecommunications'],
+  ['EDUCATION_MANAGEMENT', 'Education'],
+];
+
+/**
  * The value map rows a new HubSpot connection starts with: the stages of
- * the default sales pipeline and the built-in lifecycle stages. Owners have
- * no defaults (HubSpot owner ids are per account).
+ * the default sales pipeline, the built-in lifecycle stages and the common
+ * industries. Owners have no defaults (HubSpot owner ids are per account).
  */
 export function defaultHubSpotValueMaps(): ValueMapRow[] {
   return [
@@ -110,6 +133,12 @@ export function defaultHubSpotValueMaps(): ValueMapRow[] {
     })),
     ...defaultLifecycleStages.map(([remote, local]): ValueMapRow => ({
       kind: 'lifecycle_stage',
+      remote_value: remote,
+      local_value: local,
+      remote_context: null,
+    })),
+    ...defaultIndustries.map(([remote, local]): ValueMapRow => ({
+      kind: 'industry',
       remote_value: remote,
       local_value: local,
       remote_context: null,
