@@ -115,6 +115,7 @@ const faultBody = z.object({
   status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
   body: z.enum(['json', 'html']).optional(),
   hangMs: z.number().int().min(0).max(600_000).optional(),
+  applyFirst: z.boolean().optional(),
 });
 
 const rateLimitBody = z.object({

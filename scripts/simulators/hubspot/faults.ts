@@ -1,6 +1,7 @@
 /**
  * Faults injected into the API on request of a test: the next N matching
- * requests get a 5xx, a 429, or hang and then have their connection closed.
+ * requests get a 5xx, a 429, or hang and then have their connection closed
+ * (optionally after taking effect, like a write whose answer is lost).
  */
 
 export type FaultMode = 'error' | 'timeout' | 'rate-limit';
@@ -20,6 +21,8 @@ export interface FaultRule {
   body: 'json' | 'html';
   /** `timeout` faults: how long to hang before closing the connection. */
   hangMs: number;
+  /** `timeout` faults: handle the request first (a write takes effect), then hang instead of answering. */
+  applyFirst: boolean;
 }
 
 export type FaultInput = Partial<Omit<FaultRule, 'id' | 'remaining'>> & { mode: FaultMode; count?: number };
@@ -39,6 +42,7 @@ export class FaultInjector {
       status: input.status ?? (input.mode === 'rate-limit' ? 429 : 500),
       body: input.body ?? 'json',
       hangMs: input.hangMs ?? 3_000,
+      applyFirst: input.applyFirst ?? false,
     };
     this.rules.push(rule);
     return rule;

@@ -1,4 +1,7 @@
-/** A small router over path patterns like `/crm/v3/objects/{objectType}/{objectId}`. */
+/**
+ * A small router over path patterns like `/crm/v3/objects/{objectType}/{objectId}`.
+ * Provider-neutral: the Pipedrive simulator routes its own route type with it.
+ */
 
 import type { ObjectTypeName } from './object-types.ts';
 import type { RateLimitClass } from './rate-limit.ts';
@@ -33,25 +36,31 @@ export interface RouteDefinition {
   handler: RouteHandler;
 }
 
-export interface RouteMatch {
-  route: RouteDefinition;
+/** What the router needs of a route; other simulators add their own fields. */
+export interface RoutePattern {
+  method: HttpMethod;
+  pattern: string;
+}
+
+export interface RouteMatch<R extends RoutePattern = RouteDefinition> {
+  route: R;
   params: Record<string, string>;
 }
 
-interface CompiledRoute {
-  route: RouteDefinition;
+interface CompiledRoute<R extends RoutePattern> {
+  route: R;
   segments: string[];
 }
 
-export class Router {
-  private readonly compiled: CompiledRoute[];
+export class Router<R extends RoutePattern = RouteDefinition> {
+  private readonly compiled: CompiledRoute<R>[];
 
-  constructor(readonly routes: RouteDefinition[]) {
+  constructor(readonly routes: R[]) {
     this.compiled = routes.map((route) => ({ route, segments: splitPath(route.pattern) }));
   }
 
   /** The matching route, or the methods the path allows when only the method is wrong. */
-  match(method: string, path: string): RouteMatch | { allowed: string[] } | undefined {
+  match(method: string, path: string): RouteMatch<R> | { allowed: string[] } | undefined {
     const segments = splitPath(path);
     const allowed: string[] = [];
     for (const { route, segments: pattern } of this.compiled) {

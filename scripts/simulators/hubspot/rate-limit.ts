@@ -37,8 +37,8 @@ function definedOnly(settings: Partial<RateLimitSettings>): Partial<RateLimitSet
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
-/** Timestamps of the requests inside a sliding window. */
-class SlidingWindow {
+/** Timestamps of the requests inside a sliding window (also used by the Pipedrive simulator). */
+export class SlidingWindow {
   private stamps: number[] = [];
   private head = 0;
 
@@ -53,6 +53,11 @@ class SlidingWindow {
 
   add(now: number): void {
     this.stamps.push(now);
+  }
+
+  /** The earliest request still inside the window, if any. */
+  oldest(now: number, windowMs: number): number | undefined {
+    return this.count(now, windowMs) > 0 ? this.stamps[this.head] : undefined;
   }
 }
 

@@ -1,4 +1,7 @@
-/** A bounded log of API requests and counters per endpoint and outcome. */
+/**
+ * A bounded log of API requests and counters per endpoint and outcome. The
+ * 429 buckets default to HubSpot's policies; the Pipedrive simulator passes its own.
+ */
 
 export type RequestOutcome = 'ok' | 'error' | 'unauthorized' | 'rate_limited' | 'fault';
 
@@ -15,32 +18,61 @@ export interface RequestLogEntry {
   outcome: RequestOutcome;
   /** Rate-limit policy of a 429. */
   policy?: string;
+  /** Tokens the request took from a daily budget (Pipedrive). */
+  tokenCost?: number;
 }
 
-export interface RequestCounters {
+type HubSpotRateLimitBucket = 'tenSecondly' | 'secondly' | 'daily' | 'injected';
+
+export interface RequestCounters<Bucket extends string = HubSpotRateLimitBucket> {
   requests: number;
   byEndpoint: Record<string, number>;
   byStatus: Record<string, number>;
-  rateLimited: { tenSecondly: number; secondly: number; daily: number; injected: number };
+  /** 429s by the limit that sent them. */
+  rateLimited: Record<Bucket, number>;
   faultsInjected: number;
   unauthorized: number;
 }
 
-const emptyCounters = (): RequestCounters => ({
-  requests: 0,
-  byEndpoint: {},
-  byStatus: {},
-  rateLimited: { tenSecondly: 0, secondly: 0, daily: 0, injected: 0 },
-  faultsInjected: 0,
-  unauthorized: 0,
-});
+/** How 429s are counted: the buckets and which one an entry falls into. */
+export interface RateLimitBuckets<Bucket extends string> {
+  names: readonly Bucket[];
+  classify(entry: Omit<RequestLogEntry, 'seq'>): Bucket;
+}
 
-export class RequestLog {
+/** HubSpot's policies; the default. */
+export const HUBSPOT_RATE_LIMIT_BUCKETS: RateLimitBuckets<HubSpotRateLimitBucket> = {
+  names: ['tenSecondly', 'secondly', 'daily', 'injected'],
+  classify(entry) {
+    if (entry.outcome === 'fault') return 'injected';
+    if (entry.policy === 'SECONDLY') return 'secondly';
+    if (entry.policy === 'DAILY') return 'daily';
+    return 'tenSecondly';
+  },
+};
+
+export class RequestLog<Bucket extends string = HubSpotRateLimitBucket> {
   private entries: RequestLogEntry[] = [];
   private seq = 0;
-  counters = emptyCounters();
+  counters: RequestCounters<Bucket>;
 
-  constructor(private readonly capacity = 5_000) {}
+  private readonly buckets: RateLimitBuckets<Bucket>;
+
+  constructor(private readonly capacity = 5_000, buckets?: RateLimitBuckets<Bucket>) {
+    this.buckets = buckets ?? (HUBSPOT_RATE_LIMIT_BUCKETS as RateLimitBuckets<string> as RateLimitBuckets<Bucket>);
+    this.counters = this.emptyCounters();
+  }
+
+  private emptyCounters(): RequestCounters<Bucket> {
+    return {
+      requests: 0,
+      byEndpoint: {},
+      byStatus: {},
+      rateLimited: Object.fromEntries(this.buckets.names.map((name) => [name, 0])) as Record<Bucket, number>,
+      faultsInjected: 0,
+      unauthorized: 0,
+    };
+  }
 
   record(entry: Omit<RequestLogEntry, 'seq'>): RequestLogEntry {
     const full = { seq: ++this.seq, ...entry };
@@ -53,12 +85,7 @@ export class RequestLog {
     counters.byStatus[String(entry.status)] = (counters.byStatus[String(entry.status)] ?? 0) + 1;
     if (entry.outcome === 'unauthorized') counters.unauthorized++;
     if (entry.outcome === 'fault') counters.faultsInjected++;
-    if (entry.status === 429) {
-      if (entry.outcome === 'fault') counters.rateLimited.injected++;
-      else if (entry.policy === 'SECONDLY') counters.rateLimited.secondly++;
-      else if (entry.policy === 'DAILY') counters.rateLimited.daily++;
-      else counters.rateLimited.tenSecondly++;
-    }
+    if (entry.status === 429) counters.rateLimited[this.buckets.classify(entry)]++;
     return full;
   }
 
@@ -68,6 +95,6 @@ export class RequestLog {
 
   clear(): void {
     this.entries = [];
-    this.counters = emptyCounters();
+    this.counters = this.emptyCounters();
   }
 }

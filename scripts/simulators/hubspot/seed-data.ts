@@ -1,7 +1,7 @@
 /**
  * Plausible records for seeding a portal: names, emails, companies, deals and
  * activities drawn from a seeded random sequence, so the same seed gives the same
- * portal.
+ * portal. The word lists are shared with the Pipedrive simulator.
  */
 
 import { defaultAssociationType } from './association-types.ts';
@@ -12,7 +12,7 @@ import type { Prng } from './prng.ts';
 import type { SimulatorState } from './state.ts';
 import type { ChangeSource } from './store.ts';
 
-const FIRST_NAMES = [
+export const FIRST_NAMES = [
   'Ada',
   'Bruno',
   'Chloe',
@@ -40,7 +40,7 @@ const FIRST_NAMES = [
   'Yusuf',
   'Zoe',
 ];
-const LAST_NAMES = [
+export const LAST_NAMES = [
   'Andersen',
   'Baker',
   'Costa',
@@ -68,7 +68,7 @@ const LAST_NAMES = [
   'Young',
   'Zimmermann',
 ];
-const COMPANY_WORDS = [
+export const COMPANY_WORDS = [
   'Northwind',
   'Bluebird',
   'Ironclad',
@@ -80,7 +80,7 @@ const COMPANY_WORDS = [
   'Pioneer',
   'Quarry',
 ];
-const COMPANY_KINDS = [
+export const COMPANY_KINDS = [
   'Labs',
   'Systems',
   'Logistics',
@@ -92,7 +92,7 @@ const COMPANY_KINDS = [
   'Studios',
   'Works',
 ];
-const JOB_TITLES = [
+export const JOB_TITLES = [
   'CEO',
   'CTO',
   'Head of Sales',
@@ -102,7 +102,7 @@ const JOB_TITLES = [
   'Buyer',
   'Consultant',
 ];
-const CITIES: Array<[string, string]> = [
+export const CITIES: Array<[string, string]> = [
   ['Berlin', 'Germany'],
   ['Lisbon', 'Portugal'],
   ['Austin', 'United States'],

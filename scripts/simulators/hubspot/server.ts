@@ -13,6 +13,7 @@ import { controlErrorStatus, controlRouter } from './control.ts';
 import { errorBody, HubSpotApiError, rateLimitBody, type RateLimitPolicy } from './errors.ts';
 import { type ApiResponse, endpointKey, type HttpMethod, Router } from './http.ts';
 import { resolveObjectType } from './object-types.ts';
+import type { FaultRule } from './faults.ts';
 import type { RequestOutcome } from './request-log.ts';
 import { API_ROUTES } from './routes/index.ts';
 import { createSimulatorState, resolveOptions, type SimulatorOptions, type SimulatorState } from './state.ts';
@@ -157,20 +158,28 @@ export async function createHubSpotSimulator(options: SimulatorOptions = {}): Pr
       );
     };
 
+    const hang = (ms: number) => {
+      const timer = setTimeout(() => {
+        hangTimers.delete(timer);
+        request.socket.destroy();
+      }, ms);
+      hangTimers.add(timer);
+      finish(0);
+    };
+
     let result: ApiResponse;
+    // A timeout fault with applyFirst: the request is handled as usual, then its answer is lost.
+    let lostAnswer: FaultRule | undefined;
     try {
       const raw = await readBody(request);
 
       const fault = state.faults.take(method, path);
-      if (fault) {
+      if (fault?.mode === 'timeout' && fault.applyFirst) {
+        lostAnswer = fault;
+      } else if (fault) {
         outcome = 'fault';
         if (fault.mode === 'timeout') {
-          const timer = setTimeout(() => {
-            hangTimers.delete(timer);
-            request.socket.destroy();
-          }, fault.hangMs);
-          hangTimers.add(timer);
-          finish(0);
+          hang(fault.hangMs);
           return;
         }
         if (fault.mode === 'rate-limit') {
@@ -253,6 +262,11 @@ export async function createHubSpotSimulator(options: SimulatorOptions = {}): Pr
       }
     }
     if (result.status >= 400 && outcome === 'ok') outcome = 'error';
+    if (lostAnswer) {
+      outcome = 'fault';
+      hang(lostAnswer.hangMs);
+      return;
+    }
     if (state.options.latencyMs > 0) await sleep(state.options.latencyMs);
     send(response, result.status, result.body, { ...headers, ...result.headers });
     finish(result.status);

@@ -1,0 +1,77 @@
+// Inbound apply with an in-memory database: how a new remote record finds
+// the local record it belongs to before one is created.
+import { describe, expect, it } from 'vitest';
+import type { RemoteRecord } from '../model/unified.ts';
+import type { OutboundState } from './plan-outbound.ts';
+import { applyRecords, type InboundStats } from './inbound.ts';
+import type { InboundChange } from './resolve-inbound.ts';
+import type { SyncDb } from './sync-db.ts';
+
+const CONNECTION = 'c1c1c1c1-0000-4000-8000-000000000001';
+const L1 = '11111111-0000-4000-8000-000000000001';
+const updatedAt = new Date('2026-11-01T10:00:00Z');
+
+const deal = (remoteId: string, localId?: string): RemoteRecord => ({
+  entityType: 'deal', remoteId, remoteUpdatedAt: '2026-11-01T10:00:01.000Z', archived: false,
+  fields: { name: 'Deal', amount: 100 }, references: {}, unmapped: [], ...(localId ? { localId } : {}),
+});
+
+function fakeDb(locals: OutboundState[]) {
+  const applied: InboundChange[] = [];
+  const db = {
+    applied,
+    async connection() { return { id: CONNECTION, tenant_id: 't1' }; },
+    async loadInboundState(_c: string, _e: string, remoteIds: string[]) {
+      return remoteIds.map((remote_id) => ({ remote_id, local_id: null, remote_updated_at: null, base: {}, base_references: {}, local: null, local_updated_at: null, local_deleted: null }));
+    },
+    async loadOutboundState(_c: string, _e: string, localIds: string[]) {
+      return locals.filter((l) => localIds.includes(l.local_id));
+    },
+    async matchLocalRecords() { return []; },
+    async applyInboundChanges(_c: string, _e: string, changes: InboundChange[]) {
+      applied.push(...changes);
+      return changes.map((c) => ({ remote_id: c.remote_id, local_id: c.local_id ?? null, outcome: c.local_id ? 'matched' : 'created' }));
+    },
+    async reportUnmapped() {},
+  };
+  return db as unknown as SyncDb & { applied: InboundChange[] };
+}
+
+const local = (overrides: Partial<OutboundState> & { tenant?: string; deleted?: boolean } = {}): OutboundState => ({
+  local_id: L1,
+  local: { id: L1, tenant_id: overrides.tenant ?? 't1', name: 'Deal', amount: 100, deleted_at: overrides.deleted ? '2026-11-01T11:00:00Z' : null },
+  local_updated_at: updatedAt.toISOString(),
+  remote_id: null,
+  remote_deleted: false,
+  base: {},
+  base_references: {},
+  local_references: {},
+  ...overrides,
+});
+
+const stats = (): InboundStats => ({ skipped: 0, fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 });
+
+describe('a new remote record that carries a local id (the engine created it; its result is not recorded yet)', () => {
+  it('attaches to that local record instead of creating another', async () => {
+    const db = fakeDb([local()]);
+    await applyRecords(db, CONNECTION, 'deal', [deal('901', L1)], stats());
+    expect(db.applied).toEqual([expect.objectContaining({ remote_id: '901', local_id: L1, expected_local_updated_at: updatedAt.toISOString() })]);
+  });
+
+  it.each([
+    ['belongs to another tenant', local({ tenant: 't2' })],
+    ['is mapped to another remote record', local({ remote_id: '777' })],
+    ['is deleted', local({ deleted: true })],
+  ])('creates a new record when the named local record %s', async (_what, row) => {
+    const db = fakeDb([row]);
+    await applyRecords(db, CONNECTION, 'deal', [deal('901', L1)], stats());
+    expect(db.applied).toHaveLength(1);
+    expect(db.applied[0].local_id).toBeUndefined();
+  });
+
+  it('ignores a local id that is no uuid (a value someone typed into the property)', async () => {
+    const db = fakeDb([local()]);
+    await applyRecords(db, CONNECTION, 'deal', [deal('901', 'not-a-uuid')], stats());
+    expect(db.applied[0].local_id).toBeUndefined();
+  });
+});
