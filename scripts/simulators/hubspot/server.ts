@@ -207,8 +207,11 @@ export async function createHubSpotSimulator(options: SimulatorOptions = {}): Pr
       }
 
       const authorization = request.headers.authorization ?? '';
-      const token = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? '';
-      if (!state.options.tokens.includes(token)) {
+      const developerRoute = !!match && 'route' in match && match.route.auth === 'developer';
+      const token = developerRoute
+        ? `developer:${url.searchParams.get('hapikey') ?? ''}`
+        : /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? '';
+      if (developerRoute ? token !== `developer:${state.options.developerApiKey}` : !state.options.tokens.includes(token)) {
         outcome = 'unauthorized';
         throw new HubSpotApiError(
           401,

@@ -315,6 +315,17 @@ describe('responses against the specs', () => {
       fieldType: 'text',
       groupName: 'none',
     });
+
+    // Webhook settings of a public app, with its developer API key.
+    const app = `/webhooks/v3/1160452`;
+    const key = '?hapikey=sim-developer-key';
+    await call('PUT', `${app}/settings${key}`, { targetUrl: 'https://example.test/hooks', throttling: { maxConcurrentRequests: 10, period: 'SECONDLY' } });
+    await call('GET', `${app}/settings${key}`);
+    const subscription = await call('POST', `${app}/subscriptions${key}`, { eventType: 'contact.propertyChange', propertyName: 'email', active: true });
+    await call('GET', `${app}/subscriptions${key}`);
+    await call('DELETE', `${app}/subscriptions/${subscription.id}${key}`);
+    await call('DELETE', `${app}/settings${key}`);
+    await call('GET', `${app}/settings?hapikey=wrong`);
   });
   afterAll(() => sim.close());
 

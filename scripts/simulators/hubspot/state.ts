@@ -22,6 +22,8 @@ export const simulatorOptionsSchema = z.object({
   tokens: z.array(z.string().min(1)).min(1).default(['sim-token']),
   portalId: z.number().int().positive().default(62_515_001),
   appId: z.number().int().positive().default(1_160_452),
+  /** The developer API key (`hapikey`) of the app, for its webhook settings API. */
+  developerApiKey: z.string().min(1).default('sim-developer-key'),
   webhookUrl: z.string().url().nullable().default(null),
   clientSecret: z.string().min(1).default('sim-client-secret'),
   rateLimit: z.object({

@@ -96,6 +96,37 @@ describe('connecting a HubSpot account', () => {
     expect((await res.json()).hasUniqueValue).toBe(true);
   });
 
+  it('sets up webhook delivery through the webhooks API for a public app', async () => {
+    await simControl('PUT', '/webhooks', { targetUrl: null, subscriptions: [] });
+    const res = await fetch(functionUrl(env, 'connections'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.serviceRoleKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, api_base_url: sim.url,
+        app_id: sim.state.options.appId, developer_api_key: sim.state.options.developerApiKey,
+      }),
+    });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    expect(body.connection_id).toBe(connectionId);
+    expect(body.webhook.configured).toBe(true);
+    const { settings } = await simControl('GET', '/webhooks');
+    expect(settings.targetUrl).toBe(functionUrl(env, 'hubspot-webhook'));
+    const active = (settings.subscriptions as { subscriptionType: string; objectTypeId?: string; active: boolean }[])
+      .filter((s) => s.active).map((s) => s.objectTypeId ? `${s.subscriptionType}:${s.objectTypeId}` : s.subscriptionType);
+    expect(active).toEqual(expect.arrayContaining(['contact.creation', 'contact.propertyChange', 'deal.merge', 'object.creation:0-46', 'contact.privacyDeletion']));
+  });
+
+  it('rejects app_id without developer_api_key with a 400 that says why', async () => {
+    const res = await fetch(functionUrl(env, 'connections'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.serviceRoleKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, app_id: 1 }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toContain('app_id and developer_api_key go together');
+  });
+
   it('rejects a wrong token with a clear 422', async () => {
     const res = await fetch(functionUrl(env, 'connections'), {
       method: 'POST',

@@ -9,6 +9,7 @@ import { ownerRoutes } from './owners.ts';
 import { pipelineRoutes } from './pipelines.ts';
 import { propertyRoutes } from './properties.ts';
 import { searchRoutes } from './search.ts';
+import { webhooksApiRoutes } from './webhooks-api.ts';
 
 export const API_ROUTES: RouteDefinition[] = [
   ...searchRoutes,
@@ -19,4 +20,5 @@ export const API_ROUTES: RouteDefinition[] = [
   ...ownerRoutes,
   ...pipelineRoutes,
   ...accountInfoRoutes,
+  ...webhooksApiRoutes,
 ];

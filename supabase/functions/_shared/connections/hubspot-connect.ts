@@ -3,8 +3,9 @@
 // store the connection, its Vault credentials, default value maps and the
 // default field map in one transaction (a reconnect keeps the field map rows
 // an operator changed: defaults fill only fields without a row). Webhook
-// delivery is configured in the app's settings: the result says which URL
-// and subscriptions to set.
+// delivery: for a public app (app_id and developer_api_key given) the target
+// URL and subscriptions are set through HubSpot's webhooks API; for a private
+// app the result says which URL and subscriptions to set in its settings.
 import { z } from 'zod';
 import type { Sql } from '../db.ts';
 import { ProviderError } from '../providers/adapter.ts';
@@ -23,6 +24,12 @@ export const connectHubSpotSchema = z.object({
   display_name: z.string().max(200).optional(),
   api_base_url: z.url().optional(),
   rate_limit: z.object({ max_requests: z.number().int().positive(), interval_ms: z.number().int().min(100) }).optional(),
+  /** A public app: its id and developer API key, to set up webhook delivery through the API. */
+  app_id: z.number().int().positive().optional(),
+  developer_api_key: z.string().min(8).optional(),
+}).refine((r) => (r.app_id === undefined) === (r.developer_api_key === undefined), {
+  message: 'app_id and developer_api_key go together (a public app\'s webhooks are set up with both)',
+  path: ['developer_api_key'],
 });
 export type ConnectHubSpotRequest = z.infer<typeof connectHubSpotSchema>;
 
@@ -31,23 +38,51 @@ export interface ConnectResult {
   provider: 'hubspot';
   account_id: string;
   properties: SetupReport;
-  webhook: { target_url: string; subscriptions: string[]; how: string };
+  webhook: { target_url: string; subscriptions: string[]; how: string; configured: boolean };
 }
 
 /** Before a connection exists there is no shared budget; the few setup calls go straight out. */
 const unmetered: RateBudget = { take: async () => {}, pause: async () => {} };
 
-/** The subscriptions the engine handles, as they are named in a HubSpot app's webhook settings. */
-export function webhookSubscriptions(): string[] {
-  const subscriptions: string[] = [];
+export interface WebhookSubscriptionSpec {
+  eventType: string;
+  objectTypeId?: string;
+}
+
+/** The subscriptions the engine handles: every change of the object types it syncs. */
+export function webhookSubscriptionSpecs(): WebhookSubscriptionSpec[] {
+  const specs: WebhookSubscriptionSpec[] = [];
   for (const objectType of hubSpotObjectTypes) {
     const target = webhookSubscriptionTarget(objectType);
-    const base = target.prefix === 'object.' ? `object.* (objectTypeId ${target.objectTypeId})` : target.prefix;
     const events = ['creation', 'deletion', 'propertyChange', 'associationChange', 'restore', ...(target.prefix === 'object.' ? [] : ['merge'])];
-    subscriptions.push(...events.map((e) => (target.prefix === 'object.' ? `${base}: ${e}` : `${base}${e}`)));
+    for (const event of events) {
+      specs.push(target.prefix === 'object.'
+        ? { eventType: `object.${event}`, objectTypeId: target.objectTypeId }
+        : { eventType: `${target.prefix}${event}` });
+    }
   }
-  subscriptions.push('contact.privacyDeletion');
-  return subscriptions;
+  specs.push({ eventType: 'contact.privacyDeletion' });
+  return specs;
+}
+
+/** The same, as they read in a HubSpot app's webhook settings. */
+export function webhookSubscriptions(): string[] {
+  return webhookSubscriptionSpecs().map((s) => (s.objectTypeId ? `${s.eventType} (objectTypeId ${s.objectTypeId})` : s.eventType));
+}
+
+/**
+ * Points a public app's webhooks at this deployment and creates the missing
+ * subscriptions, active. Existing subscriptions are left as they are.
+ */
+export async function configureAppWebhooks(api: HubSpotCaller, appId: number, targetUrl: string): Promise<void> {
+  await api.call((c) => c.webhooks.settingsApi.configure(appId, { targetUrl, throttling: { maxConcurrentRequests: 10, period: 'SECONDLY' } as never }));
+  const existing = await api.call((c) => c.webhooks.subscriptionsApi.getAll(appId));
+  const key = (s: { eventType: string; objectTypeId?: string }) => `${s.eventType}/${s.objectTypeId ?? ''}`;
+  const have = new Set(existing.results.map((s) => key({ eventType: String(s.eventType), objectTypeId: (s as { objectTypeId?: string }).objectTypeId })));
+  for (const spec of webhookSubscriptionSpecs()) {
+    if (have.has(key(spec))) continue;
+    await api.call((c) => c.webhooks.subscriptionsApi.create(appId, { ...spec, active: true } as never));
+  }
 }
 
 export async function connectHubSpot(
@@ -56,6 +91,8 @@ export async function connectHubSpot(
   webhookUrl: string,
   caller: (token: string, basePath?: string) => HubSpotCaller = (accessToken, basePath) =>
     createHubSpotCaller({ accessToken, basePath, budget: unmetered }),
+  developerCaller: (developerApiKey: string, basePath?: string) => HubSpotCaller = (developerApiKey, basePath) =>
+    createHubSpotCaller({ developerApiKey, basePath, budget: unmetered }),
 ): Promise<ConnectResult> {
   const api = caller(request.access_token, request.api_base_url);
   const response = await api.call((c) => c.apiRequest({ method: 'GET', path: '/account-info/v3/details' }));
@@ -84,6 +121,8 @@ export async function connectHubSpot(
     if (missing.length > 0) await tx`select sync.set_field_maps(${id}, ${tx.json(missing)})`;
     return id;
   });
+  const publicApp = request.app_id !== undefined && request.developer_api_key !== undefined;
+  if (publicApp) await configureAppWebhooks(developerCaller(request.developer_api_key!, request.api_base_url), request.app_id!, webhookUrl);
   return {
     connection_id: connectionId,
     provider: 'hubspot',
@@ -92,7 +131,10 @@ export async function connectHubSpot(
     webhook: {
       target_url: webhookUrl,
       subscriptions: webhookSubscriptions(),
-      how: 'In the HubSpot app settings (Webhooks), set the target URL and create these subscriptions; events are signed with the app\'s client secret.',
+      configured: publicApp,
+      how: publicApp
+        ? `Set up through HubSpot's webhooks API for app ${request.app_id}: target URL and subscriptions are in place.`
+        : 'In the HubSpot app settings (Webhooks), set the target URL and create these subscriptions; events are signed with the app\'s client secret.',
     },
   };
 }

@@ -8,7 +8,9 @@ import { ProviderError } from '../adapter.ts';
 import type { RateBudget } from '../../sync/rate-budget.ts';
 
 export interface HubSpotClientOptions {
-  accessToken: string;
+  /** An access token (CRM calls), or for the webhooks API of a public app, its developer API key. */
+  accessToken?: string;
+  developerApiKey?: string;
   /** Set for a simulator or a regional endpoint; defaults to https://api.hubapi.com. */
   basePath?: string;
   budget: RateBudget;
@@ -31,7 +33,8 @@ const isApiException = (error: unknown): error is ApiExceptionLike =>
 
 export function createHubSpotCaller(options: HubSpotClientOptions): HubSpotCaller {
   const client = new Client({
-    accessToken: options.accessToken,
+    ...(options.accessToken ? { accessToken: options.accessToken } : {}),
+    ...(options.developerApiKey ? { developerApiKey: options.developerApiKey } : {}),
     ...(options.basePath ? { basePath: options.basePath } : {}),
     numberOfApiCallRetries: 0,
   });
