@@ -7,11 +7,13 @@ import { UsageError } from '../errors.mjs';
 export default {
   name: 'connect',
   summary: 'connect a tenant to a CRM account (HubSpot)',
-  usage: 'connect hubspot --tenant <uuid> --token <token> --client-secret <secret> [--base-url <url>] [--name <name>] [--json]',
+  usage: 'connect hubspot --tenant <uuid> --token <token> --client-secret <secret> [--app-id <id> --developer-api-key <key>] [--base-url <url>] [--name <name>] [--json]',
   description: [
     'Checks the access token against the account (which also tells its portal id), creates',
     'the properties the sync needs there, stores the connection with its credentials in',
-    'Vault, and prints the webhook URL and subscriptions to set in the HubSpot app.',
+    'Vault. For a public app (--app-id and --developer-api-key) it also sets the webhook',
+    'target URL and subscriptions through HubSpot\'s webhooks API; for a private app it',
+    'prints the webhook URL and subscriptions to set in the app\'s settings.',
     'Connecting the same account again updates the connection in place.',
   ].join('\n'),
   positionals: [{ name: 'provider', description: 'the CRM: hubspot', required: true, choices: ['hubspot'] }],
@@ -21,6 +23,8 @@ export default {
     'client-secret': { type: 'string', value: '<secret>', description: 'the app\'s client secret, which signs webhooks', required: true, env: 'HUBSPOT_CLIENT_SECRET' },
     'base-url': { type: 'string', value: '<url>', description: 'API base URL (default https://api.hubapi.com; a simulator\'s URL)' },
     name: { type: 'string', value: '<name>', description: 'display name (default "HubSpot <portal id>")' },
+    'app-id': { type: 'string', value: '<id>', description: 'public app id: set up webhooks through the API (with --developer-api-key)' },
+    'developer-api-key': { type: 'string', value: '<key>', description: 'the public app\'s developer API key', env: 'HUBSPOT_DEVELOPER_API_KEY' },
   },
   examples: [
     'crm-sync connect hubspot --tenant 00000000-0000-4000-8000-00000000a001 --token "$HUBSPOT_ACCESS_TOKEN" --client-secret "$HUBSPOT_CLIENT_SECRET"',
@@ -31,6 +35,11 @@ export default {
     const baseUrl = values['base-url'] === undefined ? undefined : String(values['base-url']);
     if (baseUrl !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(baseUrl)) {
       throw new UsageError(`--base-url must be an http(s) URL, got "${baseUrl}"`);
+    }
+    const appId = values['app-id'] === undefined ? undefined : Number(values['app-id']);
+    if (appId !== undefined && !(Number.isInteger(appId) && appId > 0)) throw new UsageError(`--app-id must be a positive number, got "${values['app-id']}"`);
+    if ((appId === undefined) !== (values['developer-api-key'] === undefined)) {
+      throw new UsageError('--app-id and --developer-api-key go together (a public app\'s webhooks are set up with both)');
     }
     const client = await functions();
     out.note(`connecting HubSpot${baseUrl ? ` at ${baseUrl}` : ''} to tenant ${tenantId} (${client.url}) ...`);
@@ -43,6 +52,7 @@ export default {
         client_secret: values['client-secret'],
         ...(baseUrl ? { api_base_url: baseUrl } : {}),
         ...(values.name ? { display_name: values.name } : {}),
+        ...(appId !== undefined ? { app_id: appId, developer_api_key: values['developer-api-key'] } : {}),
       },
       timeoutMs: 150_000,
     });
@@ -66,8 +76,10 @@ export function describeConnection(result, tenantId) {
       ['properties created:', created.length ? created.join(', ') : 'none (all there already)'],
       ['webhook target URL:', result.webhook?.target_url ?? '?'],
     ]),
-    '  webhook subscriptions to create:',
-    ...(result.webhook?.subscriptions ?? []).map((s) => `    ${s}`),
+    ...(result.webhook?.configured ? [] : [
+      '  webhook subscriptions to create:',
+      ...(result.webhook?.subscriptions ?? []).map((s) => `    ${s}`),
+    ]),
     ...(result.webhook?.how ? [`  ${result.webhook.how}`] : []),
   ];
 }
