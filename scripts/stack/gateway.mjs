@@ -83,6 +83,8 @@ class FunctionWorker {
         env: { ...process.env, ...this.opts.env, CRM_SYNC_FUNCTION_PORT: String(port), NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      // Every request in flight listens for the process's exit (see proxy()).
+      child.setMaxListeners(0);
       this.child = child;
       this.stderrTail = [];
       return await new Promise((resolve, reject) => {

@@ -128,6 +128,18 @@ describe('runSyncWorker', () => {
     expect(messages).toHaveLength(5); // left for the next run
   });
 
+  it('hands over to the next run once it has claimed maxMessages, whatever time is left', async () => {
+    const messages = Array.from({ length: 35 }, (_, i) => inbound(i + 1));
+    const db = fakeDb({ crm_inbound: messages, crm_outbound: [] });
+    const kicks: string[] = [];
+    const report = await runSyncWorker({ db, adapterFor: async () => adapter(async () => []), kickNextRun: async () => { kicks.push('kick'); }, log: () => {} },
+      { budgetMs: 20_000, maxMessages: 20, batchSize: 10, visibilitySeconds: 60 });
+    expect(report.batches).toBe(2);
+    expect(report.moreWork).toBe(true);
+    expect(kicks).toEqual(['kick']);
+    expect(messages).toHaveLength(15); // left for the next run
+  });
+
   it('releases the lease even when the database fails', async () => {
     const db = fakeDb({ crm_inbound: [], crm_outbound: [] });
     db.readQueue = async () => { throw new Error('connection lost'); };

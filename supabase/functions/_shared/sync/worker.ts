@@ -1,5 +1,6 @@
 // One bounded run of the sync worker: drains crm_inbound and crm_outbound in
-// batches until both are empty or the time budget is spent, per connection,
+// batches until both are empty, the time budget is spent or it has claimed
+// its share of messages (CPU per invocation is limited too), per connection,
 // so one CRM that is down or rate-limited never holds up another. Failures
 // go back to the queue with backoff (sync.fail_messages); a 429 pauses only
 // its connection. When time runs out with work left, the next run is kicked.
@@ -13,12 +14,20 @@ import type { ConnectionInfo, QueueMessage, QueueName, SyncDb } from './sync-db.
 export interface WorkerOptions {
   /** Wall-clock budget of this run; keep well under the function limit. */
   budgetMs: number;
+  /**
+   * Messages one run claims at most before it hands over to the next run.
+   * CPU grows with the messages handled (about 0.1 ms each, measured by
+   * `npm run bench`), and the hosted runtime allows 2 s of CPU per
+   * invocation: a run that drains a large backlog within its wall-clock
+   * budget would pass that.
+   */
+  maxMessages?: number;
   batchSize: number;
   /** How long claimed messages stay invisible to other runs. */
   visibilitySeconds: number;
 }
 
-export const defaultWorkerOptions: WorkerOptions = { budgetMs: 25_000, batchSize: 500, visibilitySeconds: 120 };
+export const defaultWorkerOptions: Required<WorkerOptions> = { budgetMs: 25_000, maxMessages: 5_000, batchSize: 500, visibilitySeconds: 120 };
 
 export interface WorkerReport {
   batches: number;
@@ -67,8 +76,16 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
 
   // Leave time for the last batch to finish inside the budget.
   const stopAt = () => deadline() - Math.min(10_000, options.budgetMs / 3);
+  const maxMessages = options.maxMessages ?? defaultWorkerOptions.maxMessages;
+  let claimed = 0;
   try {
     while (now() < stopAt()) {
+      if (claimed >= maxMessages) {
+        // Enough for one invocation's CPU: the next run takes the rest (and
+        // whatever was queued while this run held the lease).
+        report.moreWork = true;
+        break;
+      }
       await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
       let inbound = await deps.db.readQueue('crm_inbound', options.visibilitySeconds, options.batchSize);
       let outbound = await deps.db.readQueue('crm_outbound', options.visibilitySeconds, options.batchSize);
@@ -85,6 +102,7 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
         await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
       }
       report.batches++;
+      claimed += inbound.length + outbound.length;
 
       for (const [connectionId, messages] of groupByConnection(inbound)) {
         await runForConnection(deps, report, 'crm_inbound', connectionId, messages, connectionOf, async (connection) => {
