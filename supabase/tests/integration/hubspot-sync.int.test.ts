@@ -90,6 +90,11 @@ describe('connecting a HubSpot account', () => {
     expect(plain.n).toBe(0);
   });
 
+  it('charges the setup calls to the connection\'s rate budget', async () => {
+    const [budget] = await sql`select requests_granted from sync.rate_budgets where connection_id = ${connectionId}`;
+    expect(Number(budget.requests_granted)).toBeGreaterThanOrEqual(15);
+  });
+
   it('creates the forge_local_id property the idempotent creates rely on', async () => {
     const res = await fetch(`${sim.url}/crm/v3/properties/contacts/forge_local_id`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);

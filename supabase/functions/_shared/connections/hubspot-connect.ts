@@ -41,8 +41,16 @@ export interface ConnectResult {
   webhook: { target_url: string; subscriptions: string[]; how: string; configured: boolean };
 }
 
-/** Before a connection exists there is no shared budget; the few setup calls go straight out. */
-const unmetered: RateBudget = { take: async () => {}, pause: async () => {} };
+/**
+ * Before a connection exists there is no shared budget: the setup calls go
+ * straight out and are counted, and once the connection exists they are
+ * charged to its budget, so a sync started right after connecting does not
+ * run into HubSpot's window with them still in it.
+ */
+function countingBudget(): RateBudget & { calls: number } {
+  const budget = { calls: 0, take: async () => { budget.calls++; }, pause: async () => {} };
+  return budget;
+}
 
 export interface WebhookSubscriptionSpec {
   eventType: string;
@@ -89,12 +97,16 @@ export async function connectHubSpot(
   sql: Sql,
   request: ConnectHubSpotRequest,
   webhookUrl: string,
-  caller: (token: string, basePath?: string) => HubSpotCaller = (accessToken, basePath) =>
-    createHubSpotCaller({ accessToken, basePath, budget: unmetered }),
-  developerCaller: (developerApiKey: string, basePath?: string) => HubSpotCaller = (developerApiKey, basePath) =>
-    createHubSpotCaller({ developerApiKey, basePath, budget: unmetered }),
+  caller: (token: string, basePath: string | undefined, budget: RateBudget) => HubSpotCaller = (accessToken, basePath, budget) =>
+    createHubSpotCaller({ accessToken, basePath, budget }),
+  developerCaller: (developerApiKey: string, basePath: string | undefined, budget: RateBudget) => HubSpotCaller = (
+    developerApiKey,
+    basePath,
+    budget,
+  ) => createHubSpotCaller({ developerApiKey, basePath, budget }),
 ): Promise<ConnectResult> {
-  const api = caller(request.access_token, request.api_base_url);
+  const setupCalls = countingBudget();
+  const api = caller(request.access_token, request.api_base_url, setupCalls);
   const response = await api.call((c) => c.apiRequest({ method: 'GET', path: '/account-info/v3/details' }));
   if (!response.ok) {
     // apiRequest answers with the response instead of throwing.
@@ -121,8 +133,11 @@ export async function connectHubSpot(
     if (missing.length > 0) await tx`select sync.set_field_maps(${id}, ${tx.json(missing)})`;
     return id;
   });
+  await chargeSetupCalls(sql, connectionId, setupCalls.calls);
   const publicApp = request.app_id !== undefined && request.developer_api_key !== undefined;
-  if (publicApp) await configureAppWebhooks(developerCaller(request.developer_api_key!, request.api_base_url), request.app_id!, webhookUrl);
+  if (publicApp) {
+    await configureAppWebhooks(developerCaller(request.developer_api_key!, request.api_base_url, countingBudget()), request.app_id!, webhookUrl);
+  }
   return {
     connection_id: connectionId,
     provider: 'hubspot',
@@ -137,6 +152,12 @@ export async function connectHubSpot(
         : 'In the HubSpot app settings (Webhooks), set the target URL and create these subscriptions; events are signed with the app\'s client secret.',
     },
   };
+}
+
+/** Records the setup's calls in the connection's budget, one grant each while its window has room. */
+async function chargeSetupCalls(sql: Sql, connectionId: string, calls: number): Promise<void> {
+  if (calls < 1) return;
+  await sql`select sync.take_rate_budget(${connectionId}, 1) from generate_series(1, ${calls}::int)`;
 }
 
 /** A wrong token is the caller's mistake: say so plainly. */
