@@ -21,8 +21,10 @@ select set_eq(
 select set_eq(
   $$select entry from callable where entry like 'authenticated %'$$,
   array['authenticated auth.email()', 'authenticated auth.jwt()', 'authenticated auth.role()', 'authenticated auth.uid()',
-        'authenticated crm.current_tenant_id()'],
-  'authenticated can call only the auth helpers and the tenant helper');
+        'authenticated crm.current_tenant_id()',
+        'authenticated public.merge_records(p_entity_type text, p_survivor uuid, p_merged uuid)',
+        'authenticated sync._apply_local_merge(p_entity_type crm.entity_type, p_survivor uuid, p_merged uuid)'],
+  'authenticated can call only the auth helpers, the tenant helper and merge_records (with its tenant-checked helper)');
 
 select * from finish();
 rollback;

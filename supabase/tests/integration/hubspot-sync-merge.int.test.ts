@@ -1,7 +1,8 @@
 // Merges and privacy deletions made in HubSpot, end to end: a contact merge
 // folds the merged contact into the survivor locally (references repointed,
-// the merged one soft-deleted, nothing sent back), and a GDPR delete erases
-// the local contact row.
+// the merged one soft-deleted, nothing sent back), a GDPR delete erases
+// the local contact row, and a merge made in the app (merge_records) reaches
+// HubSpot as one merge call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HubSpotSyncHarness, isObjectWrite, startHubSpotSync } from './hubspot-sync-harness.ts';
 
@@ -135,6 +136,58 @@ describe('a privacy deletion in HubSpot (contact.privacyDeletion)', () => {
     await hs.until('the amount to reach HubSpot', async () => (await hs.simByLocalId('deals', id))?.properties.amount === '1200');
     await hs.settle();
     expect((await hs.simByLocalId('deals', id))?.associations.contacts ?? []).toEqual([]);
+    expect(await hs.sql`select error from sync.dead_letters where connection_id = ${hs.connectionId}`).toEqual([]);
+    expect(await hs.queued('crm_outbound')).toBe(0);
+  });
+});
+
+describe('a contact merge made in the app (merge_records)', () => {
+  it('reaches HubSpot as one merge: the survivor keeps its record and the deal, nothing is archived', async () => {
+    const [{ id: survivorId }] = await hs.sql`insert into crm.contacts (tenant_id, email, first_name, last_name)
+      values (${hs.tenantId}, 'lisa@springfield.example', 'Lisa', 'Simpson') returning id`;
+    const [{ id: mergedId }] = await hs.sql`insert into crm.contacts (tenant_id, email, first_name, last_name)
+      values (${hs.tenantId}, 'lisa.s@springfield.example', 'Lisa', 'S.') returning id`;
+    const survivorRemote = await hs.until('the survivor to reach HubSpot', () => hs.simByLocalId('contacts', survivorId));
+    const mergedRemote = await hs.until('the merged contact to reach HubSpot', () => hs.simByLocalId('contacts', mergedId));
+    const [{ id: dealId }] = await hs.sql`insert into crm.deals (tenant_id, name, amount, contact_id)
+                                           values (${hs.tenantId}, 'Saxophone lessons', 40, ${mergedId}) returning id`;
+    const remoteDeal = await hs.until('the deal to reach HubSpot with the merged contact', async () => {
+      const found = await hs.simByLocalId('deals', dealId);
+      return found?.associations.contacts?.some((a) => a.id === mergedRemote.id) ? found : null;
+    });
+    await hs.settle();
+
+    const before = (await hs.requests()).length;
+    const [{ merge_records: returned }] = await hs.sql`select merge_records('contact', ${survivorId}, ${mergedId})`;
+    expect(returned).toBe(survivorId);
+
+    // HubSpot merged them: the merged id now resolves to the survivor's record.
+    await hs.until('HubSpot to merge the contacts', async () =>
+      (await hs.control('GET', `/objects/contacts/${mergedRemote.id}`)).id === survivorRemote.id);
+    await hs.settle();
+
+    const survivorNow = await hs.control('GET', `/objects/contacts/${survivorRemote.id}`);
+    expect(survivorNow.archived).toBe(false);
+    expect(survivorNow.properties.forge_local_id).toBe(survivorId);
+    // One live contact in HubSpot for the two local ones, and no stray copy.
+    const live = (await hs.simObjects('contacts')).filter((c) => [survivorId, mergedId].includes(c.properties.forge_local_id));
+    expect(live.map((c) => c.id)).toEqual([survivorRemote.id]);
+    // The deal is associated with the survivor in HubSpot and locally.
+    const dealNow = await hs.control('GET', `/objects/deals/${remoteDeal.id}`);
+    expect(dealNow.associations.contacts?.map((a: { id: string }) => a.id)).toEqual([survivorRemote.id]);
+    expect(await hs.sql`select contact_id, deleted_at from crm.deals where id = ${dealId}`).toEqual([{ contact_id: survivorId, deleted_at: null }]);
+    // Locally: the merged contact is soft-deleted, the survivor is live and mapped, the merged remote id is forgotten.
+    const contacts = await hs.sql`select id, deleted_at is not null as deleted from crm.contacts where id in (${survivorId}, ${mergedId}) order by deleted_at nulls first`;
+    expect(contacts).toEqual([{ id: survivorId, deleted: false }, { id: mergedId, deleted: true }]);
+    const mapped = await hs.sql`select remote_id, local_id, remote_deleted_at from sync.identity_map
+                                 where connection_id = ${hs.connectionId} and entity_type = 'contact'
+                                   and (local_id in (${survivorId}, ${mergedId}) or remote_id = ${mergedRemote.id})`;
+    expect(mapped).toEqual([{ remote_id: survivorRemote.id, local_id: survivorId, remote_deleted_at: null }]);
+    // Exactly one merge call, and no archive of any contact.
+    const writes = (await hs.requests()).slice(before).filter(isObjectWrite);
+    expect(writes.filter((r) => r.path === '/crm/v3/objects/contacts/merge' && r.method === 'POST').length).toBe(1);
+    expect(writes.filter((r) => r.path.startsWith('/crm/v3/objects/contacts') && (r.path.includes('archive') || r.method === 'DELETE')))
+      .toEqual([]);
     expect(await hs.sql`select error from sync.dead_letters where connection_id = ${hs.connectionId}`).toEqual([]);
     expect(await hs.queued('crm_outbound')).toBe(0);
   });

@@ -42,7 +42,20 @@ export interface CrmAdapter {
   createRecords(entityType: EntityType, inputs: CreateInput[]): Promise<WriteResult[]>;
   updateRecords(entityType: EntityType, inputs: UpdateInput[]): Promise<WriteResult[]>;
   archiveRecords(entityType: EntityType, inputs: { localId: string; remoteId: string }[]): Promise<WriteResult[]>;
+  /** Merges records made one in the app: each merged remote record is folded into the survivor's. */
+  mergeRecords(entityType: EntityType, inputs: MergeInput[]): Promise<MergeResult[]>;
 }
+
+export interface MergeInput {
+  survivorLocalId: string;
+  survivorRemoteId: string;
+  mergedRemoteId: string;
+}
+
+/** The outcome of one merge. A failed merge carries whether retrying can help. */
+export type MergeResult =
+  | { survivorLocalId: string; mergedRemoteId: string; ok: true }
+  | { survivorLocalId: string; mergedRemoteId: string; ok: false; retryable: boolean; error: string };
 
 /** Thrown by adapters for failures of a whole call (not of single records). */
 export class ProviderError extends Error {

@@ -28,9 +28,11 @@ function fakeDb(loads: OutboundState[][]) {
     async loadOutboundState() { return loads.shift() ?? []; },
     async recordOutboundResults() {},
     async reportUnmapped() {},
+    merged: [] as string[],
+    async recordRemoteMerge(_c: string, _e: string, mergedRemoteId: string) { db.merged.push(mergedRemoteId); },
     async queueOutbound(messages: Record<string, unknown>[]) { queued.push(...messages); },
   };
-  return db as unknown as SyncDb & { queued: Record<string, unknown>[] };
+  return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[] };
 }
 
 const adapter: CrmAdapter = {
@@ -43,6 +45,7 @@ const adapter: CrmAdapter = {
   })),
   updateRecords: async () => [],
   archiveRecords: async () => [],
+  mergeRecords: async (_e, inputs) => inputs.map((i) => ({ survivorLocalId: i.survivorLocalId, mergedRemoteId: i.mergedRemoteId, ok: true })),
 };
 
 const message = (id: number, localId: string) => ({
@@ -65,5 +68,33 @@ describe('syncOutbound', () => {
     const db = fakeDb([rows, rows]);
     await syncOutbound(db, adapter, CONNECTION, [message(1, L1)]);
     expect(db.queued).toEqual([]);
+  });
+
+  it('merges in the CRM a local merge of two mapped records, then forgets the merged remote id', async () => {
+    const mapped = (localId: string, remoteId: string, deleted: boolean): OutboundState => ({
+      ...row(localId, '2026-11-01T10:00:00.000Z'), remote_id: remoteId, remote_deleted: deleted,
+    });
+    const db = fakeDb([[mapped(L1, '501', false), mapped(L2, '502', true)]]);
+    const calls: unknown[] = [];
+    const merging: CrmAdapter = { ...adapter, mergeRecords: async (e, inputs) => { calls.push([e, inputs]); return adapter.mergeRecords(e, inputs); } };
+    const merge = (id: number) => ({
+      msg_id: id, read_ct: 1,
+      message: { connection_id: CONNECTION, entity_type: 'deal' as const, local_id: L1, merged_local_id: L2, op: 'merge' as const },
+    });
+    const outcome = await syncOutbound(db, merging, CONNECTION, [merge(7), merge(8)]);
+    expect(calls).toEqual([['deal', [{ survivorLocalId: L1, survivorRemoteId: '501', mergedRemoteId: '502' }]]]);
+    expect(db.merged).toEqual(['502']);
+    expect(outcome.stats.merged).toBe(1);
+    expect(outcome.done.sort()).toEqual([7, 8]);
+  });
+
+  it('a merge whose merged record is no longer mapped needs nothing', async () => {
+    const db = fakeDb([[{ ...row(L1, '2026-11-01T10:00:00.000Z'), remote_id: '501' }, row(L2, '2026-11-01T10:00:00.000Z')]]);
+    const outcome = await syncOutbound(db, adapter, CONNECTION, [{
+      msg_id: 9, read_ct: 1,
+      message: { connection_id: CONNECTION, entity_type: 'deal' as const, local_id: L1, merged_local_id: L2, op: 'merge' as const },
+    }]);
+    expect(db.merged).toEqual([]);
+    expect(outcome.done).toEqual([9]);
   });
 });

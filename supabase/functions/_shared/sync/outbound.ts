@@ -15,7 +15,9 @@ export interface OutboundMessage {
   connection_id: string;
   entity_type: EntityType;
   local_id: string;
-  op: 'upsert' | 'delete';
+  op: 'upsert' | 'delete' | 'merge';
+  /** op 'merge': the local record merged into local_id (soft-deleted); the CRM merges its remote record into local_id's. */
+  merged_local_id?: string;
   /** How many times the record was put back to wait for a record it references. */
   waits?: number;
 }
@@ -27,6 +29,7 @@ export interface OutboundStats {
   created: number;
   updated: number;
   archived: number;
+  merged: number;
   unchanged: number;
   waiting: number;
   failed: number;
@@ -40,7 +43,7 @@ export interface OutboundOutcome {
   rejected: { ids: number[]; error: string }[];
 }
 
-type OutboundDb = Pick<SyncDb, 'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped'>;
+type OutboundDb = Pick<SyncDb, 'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge'>;
 
 export async function syncOutbound(
   db: OutboundDb,
@@ -49,13 +52,15 @@ export async function syncOutbound(
   messages: QueueMessage<OutboundMessage>[],
 ): Promise<OutboundOutcome> {
   const outcome: OutboundOutcome = {
-    stats: { created: 0, updated: 0, archived: 0, unchanged: 0, waiting: 0, failed: 0 },
+    stats: { created: 0, updated: 0, archived: 0, merged: 0, unchanged: 0, waiting: 0, failed: 0 },
     done: [],
     retry: [],
     rejected: [],
   };
   for (const entityType of entityOrder) {
-    const ofType = messages.filter((m) => m.message.entity_type === entityType);
+    const merges = messages.filter((m) => m.message.entity_type === entityType && m.message.op === 'merge');
+    if (merges.length > 0) await syncMerges(db, adapter, connectionId, entityType, merges, outcome);
+    const ofType = messages.filter((m) => m.message.entity_type === entityType && m.message.op !== 'merge');
     if (ofType.length === 0) continue;
     const idsByLocal = new Map<string, number[]>();
     const waits = new Map<string, number>();
@@ -166,6 +171,53 @@ async function syncEntity(
     if (touched.has(localId)) continue;
     outcome.stats.unchanged++;
     outcome.done.push(...ids);
+  }
+}
+
+/**
+ * Merges made in the app (sync._apply_local_merge queued them): the CRM folds
+ * the merged record into the survivor's, then the merged record's identity row
+ * goes, so the CRM's merge webhook finds nothing left to do. A merge whose
+ * records are no longer both mapped here (done before) needs nothing.
+ */
+async function syncMerges(
+  db: OutboundDb,
+  adapter: CrmAdapter,
+  connectionId: string,
+  entityType: EntityType,
+  messages: QueueMessage<OutboundMessage>[],
+  outcome: OutboundOutcome,
+) {
+  const localIds = [...new Set(messages.flatMap((m) => [m.message.local_id, m.message.merged_local_id ?? '']).filter(Boolean))];
+  const rows = await db.loadOutboundState(connectionId, entityType, localIds);
+  const remoteOf = new Map(rows.map((r) => [r.local_id, r.remote_id]));
+  const idsByPair = new Map<string, { ids: number[]; input: { survivorLocalId: string; survivorRemoteId: string; mergedRemoteId: string } }>();
+  for (const m of messages) {
+    const survivorRemoteId = remoteOf.get(m.message.local_id);
+    const mergedRemoteId = m.message.merged_local_id ? remoteOf.get(m.message.merged_local_id) : null;
+    if (!survivorRemoteId || !mergedRemoteId || survivorRemoteId === mergedRemoteId) {
+      outcome.stats.unchanged++;
+      outcome.done.push(m.msg_id);
+      continue;
+    }
+    const key = `${survivorRemoteId}<${mergedRemoteId}`;
+    const entry = idsByPair.get(key) ?? { ids: [], input: { survivorLocalId: m.message.local_id, survivorRemoteId, mergedRemoteId } };
+    entry.ids.push(m.msg_id);
+    idsByPair.set(key, entry);
+  }
+  if (idsByPair.size === 0) return;
+  const pairs = [...idsByPair.values()];
+  const results = await adapter.mergeRecords(entityType, pairs.map((p) => p.input));
+  for (const result of results) {
+    const ids = pairs.find((p) => p.input.survivorLocalId === result.survivorLocalId && p.input.mergedRemoteId === result.mergedRemoteId)?.ids ?? [];
+    if (result.ok) {
+      await db.recordRemoteMerge(connectionId, entityType, result.mergedRemoteId);
+      outcome.stats.merged++;
+      outcome.done.push(...ids);
+    } else {
+      outcome.stats.failed++;
+      (result.retryable ? outcome.retry : outcome.rejected).push({ ids, error: result.error });
+    }
   }
 }
 

@@ -108,6 +108,9 @@ export function createSyncDb(sql: Sql) {
     async recordOutboundResults(connectionId: string, entityType: EntityType, results: OutboundResult[]): Promise<void> {
       if (results.length) await sql`select sync.record_outbound_results(${connectionId}, ${entityType}, ${json(sql, results)})`;
     },
+    async recordRemoteMerge(connectionId: string, entityType: EntityType, mergedRemoteId: string): Promise<void> {
+      await sql`select sync.record_remote_merge(${connectionId}, ${entityType}, ${mergedRemoteId})`;
+    },
     async reportUnmapped(connectionId: string, direction: 'inbound' | 'outbound', values: (UnmappedValue & { entityType: EntityType; localId?: string | null })[]) {
       if (!values.length) return;
       const rows = values.map((v) => ({ kind: v.kind, remote_value: v.remoteValue, direction, entity_type: v.entityType, local_id: v.localId ?? null }));

@@ -54,6 +54,7 @@ function adapter(fetchRecords: CrmAdapter['fetchRecords']): CrmAdapter {
     createRecords: async () => [],
     updateRecords: async () => [],
     archiveRecords: async () => [],
+    mergeRecords: async () => [],
   };
 }
 

@@ -5,7 +5,7 @@
 // Activities span four HubSpot object types; their remote ids carry the
 // type ("calls:123") so each can be read and written where it lives.
 import type { EntityType, RemoteRecord } from '../../model/unified.ts';
-import type { CreateInput, CrmAdapter, InboundWork, UpdateInput, WriteResult } from '../adapter.ts';
+import type { CreateInput, CrmAdapter, InboundWork, MergeResult, UpdateInput, WriteResult } from '../adapter.ts';
 import { ProviderError } from '../adapter.ts';
 import { associationBatchInputs, pickAssociationTarget, referenceObjectType } from './associations.ts';
 import type { HubSpotCaller } from './client.ts';
@@ -284,6 +284,33 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
         const at = new Date().toISOString();
         for (const i of group) {
           results.push({ localId: i.localId, ok: true, remoteId: i.remoteId, remoteUpdatedAt: at, written: {}, references: {}, unmapped: [] });
+        }
+      }
+      return results;
+    },
+
+    async mergeRecords(entityType, inputs) {
+      const results: MergeResult[] = [];
+      for (const input of inputs) {
+        const body = { primaryObjectId: input.survivorRemoteId, objectIdToMerge: input.mergedRemoteId };
+        const done = { survivorLocalId: input.survivorLocalId, mergedRemoteId: input.mergedRemoteId };
+        try {
+          // One merge per call: HubSpot has no batch merge.
+          if (entityType !== 'contact' && entityType !== 'company' && entityType !== 'deal') {
+            throw new ProviderError(`HubSpot cannot merge ${entityType} records`, 'invalid');
+          }
+          await api.call((c) =>
+            entityType === 'contact'
+              ? c.crm.contacts.basicApi.merge(body)
+              : entityType === 'company'
+              ? c.crm.companies.basicApi.merge(body)
+              : c.crm.deals.basicApi.merge(body)
+          );
+          results.push({ ...done, ok: true });
+        } catch (error) {
+          // A 400 (already merged, or a record HubSpot no longer has) cannot be helped by retrying.
+          if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
+          results.push({ ...done, ok: false, retryable: false, error: error.message });
         }
       }
       return results;
