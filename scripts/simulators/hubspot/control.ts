@@ -7,12 +7,15 @@
  */
 
 import { z } from 'zod';
+import { type ControlRoute, sharedControlRoutes } from '../common/control-routes.ts';
+import { Router } from '../common/router.ts';
+import { webhookFaultsBody } from '../common/webhook-faults.ts';
 import { associationType, defaultAssociationType } from './association-types.ts';
 import { HubSpotApiError, notFound, validationError } from './errors.ts';
-import { type RouteDefinition, Router } from './http.ts';
 import { OBJECT_TYPE_NAMES, type ObjectTypeName } from './object-types.ts';
 import { ownerJson } from './owners.ts';
 import { objectTypeParam } from './routes/params.ts';
+import type { RateLimitSettings } from './rate-limit.ts';
 import { parseBody, propertyValues } from './schemas.ts';
 import { seedRecords } from './seed-data.ts';
 import type { SimulatorState } from './state.ts';
@@ -96,26 +99,7 @@ const webhookSettingsBody = z.object({
     maxDelayMs: z.number().int().min(0).optional(),
     multiplier: z.number().min(1).optional(),
   }).optional(),
-  faults: z.object({
-    seed: z.number().int().optional(),
-    duplicateProbability: z.number().min(0).max(1).optional(),
-    dropProbability: z.number().min(0).max(1).optional(),
-    reorder: z.boolean().optional(),
-    delayMs: z.number().int().min(0).optional(),
-  }).optional(),
-});
-
-const flushBody = z.object({ timeoutMs: z.number().int().min(0).max(600_000).default(10_000) });
-
-const faultBody = z.object({
-  mode: z.enum(['error', 'timeout', 'rate-limit']),
-  count: z.number().int().min(1).default(1),
-  pathPrefix: z.string().startsWith('/').optional(),
-  method: z.string().optional(),
-  status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
-  body: z.enum(['json', 'html']).optional(),
-  hangMs: z.number().int().min(0).max(600_000).optional(),
-  applyFirst: z.boolean().optional(),
+  faults: webhookFaultsBody.optional(),
 });
 
 const rateLimitBody = z.object({
@@ -124,11 +108,6 @@ const rateLimitBody = z.object({
   dailyLimit: z.number().int().positive().optional(),
   searchPerSecond: z.number().int().positive().optional(),
   resetWindows: z.boolean().default(false),
-});
-
-const clockBody = z.object({
-  advanceMs: z.number().int().optional(),
-  freezeAt: z.union([z.string(), z.number(), z.null()]).optional(),
 });
 
 const configBody = z.object({
@@ -155,20 +134,20 @@ export function recordDump(state: SimulatorState, record: CrmRecord): Record<str
   };
 }
 
-const limitOf = (query: URLSearchParams, fallback: number) => {
-  const value = Number(query.get('limit') ?? fallback);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-};
-
 function typeOf(params: Record<string, string>): ObjectTypeName {
   return objectTypeParam(params.objectType);
 }
 
-const routes: RouteDefinition[] = [
+const shared = sharedControlRoutes<RateLimitSettings, SimulatorState>({
+  parse: parseBody,
+  rateLimitBody,
+  badRequest: validationError,
+});
+
+const routes: ControlRoute<SimulatorState>[] = [
   {
     method: 'GET',
     pattern: '/_sim/health',
-    rateLimit: 'exempt',
     handler: (_request, state) => ({
       status: 200,
       body: { ok: true, url: state.baseUrl, portalId: state.options.portalId, appId: state.webhooks.settings.appId },
@@ -177,7 +156,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/reset',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(resetBody, request.body);
       state.reset();
@@ -196,7 +174,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/seed',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(seedBody, request.body);
       const ids = seedRecords(state, input);
@@ -206,7 +183,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'GET',
     pattern: '/_sim/objects/{objectType}',
-    rateLimit: 'exempt',
     handler(request, state) {
       const includeArchived = request.query.get('includeArchived') === 'true';
       const results = [...state.store.all(typeOf(request.params))]
@@ -218,7 +194,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'GET',
     pattern: '/_sim/objects/{objectType}/{objectId}',
-    rateLimit: 'exempt',
     handler(request, state) {
       const record = state.store.get(typeOf(request.params), request.params.objectId, { includeArchived: true });
       if (!record) throw notFound();
@@ -228,7 +203,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/objects/{objectType}',
-    rateLimit: 'exempt',
     handler(request, state) {
       const type = typeOf(request.params);
       const input = parseBody(userWriteBody, request.body);
@@ -246,7 +220,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'PATCH',
     pattern: '/_sim/objects/{objectType}/{objectId}',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(userWriteBody, request.body);
       const { record, changed } = state.store.update(
@@ -261,7 +234,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'DELETE',
     pattern: '/_sim/objects/{objectType}/{objectId}',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(userActionBody, request.body);
       const archived = state.store.archive(
@@ -276,7 +248,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/objects/{objectType}/{objectId}/restore',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(userActionBody, request.body);
       const record = state.store.restore(
@@ -290,7 +261,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/objects/{objectType}/merge',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(mergeBody, request.body);
       const record = state.store.merge(
@@ -305,7 +275,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/objects/contacts/{objectId}/gdpr-delete',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(userActionBody, request.body);
       if (!state.store.purge('contacts', request.params.objectId, state.userSource(input.userId))) throw notFound();
@@ -315,7 +284,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/associations',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(associationBody, request.body);
       const source = state.userSource(input.userId);
@@ -334,22 +302,15 @@ const routes: RouteDefinition[] = [
   {
     method: 'POST',
     pattern: '/_sim/owners',
-    rateLimit: 'exempt',
     handler: (request, state) => ({
       status: 201,
       body: ownerJson(state.owners.add(parseBody(ownerBody, request.body))),
     }),
   },
-  {
-    method: 'GET',
-    pattern: '/_sim/requests',
-    rateLimit: 'exempt',
-    handler: (request, state) => ({ status: 200, body: { results: state.log.recent(limitOf(request.query, 100)) } }),
-  },
+  shared.listRequests,
   {
     method: 'DELETE',
     pattern: '/_sim/requests',
-    rateLimit: 'exempt',
     handler(_request, state) {
       state.log.clear();
       return { status: 204 };
@@ -358,7 +319,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'GET',
     pattern: '/_sim/counters',
-    rateLimit: 'exempt',
     handler: (_request, state) => ({
       status: 200,
       body: { ...state.log.counters, webhooks: state.webhooks.stats() },
@@ -367,7 +327,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'GET',
     pattern: '/_sim/webhooks',
-    rateLimit: 'exempt',
     handler: (_request, state) => ({
       status: 200,
       body: { settings: state.webhooks.settings, stats: state.webhooks.stats() },
@@ -376,7 +335,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'PUT',
     pattern: '/_sim/webhooks',
-    rateLimit: 'exempt',
     handler(request, state) {
       const { subscriptions, ...rest } = parseBody(webhookSettingsBody, request.body);
       const settings = state.webhooks.configure({
@@ -388,99 +346,13 @@ const routes: RouteDefinition[] = [
       return { status: 200, body: { settings } };
     },
   },
-  {
-    method: 'POST',
-    pattern: '/_sim/webhooks/flush',
-    rateLimit: 'exempt',
-    async handler(request, state) {
-      const { timeoutMs } = parseBody(flushBody, request.body);
-      return { status: 200, body: await state.webhooks.flush(timeoutMs) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/webhooks/deliveries',
-    rateLimit: 'exempt',
-    handler: (request, state) => ({
-      status: 200,
-      body: { results: state.webhooks.deliveries(limitOf(request.query, 100)) },
-    }),
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/webhooks/events',
-    rateLimit: 'exempt',
-    handler: (request, state) => ({
-      status: 200,
-      body: { results: state.webhooks.events(limitOf(request.query, 100)) },
-    }),
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/faults',
-    rateLimit: 'exempt',
-    handler: (_request, state) => ({
-      status: 200,
-      body: { results: state.faults.list(), injected: state.faults.injected },
-    }),
-  },
-  {
-    method: 'POST',
-    pattern: '/_sim/faults',
-    rateLimit: 'exempt',
-    handler: (request, state) => ({ status: 201, body: state.faults.add(parseBody(faultBody, request.body)) }),
-  },
-  {
-    method: 'DELETE',
-    pattern: '/_sim/faults',
-    rateLimit: 'exempt',
-    handler(_request, state) {
-      state.faults.clear();
-      return { status: 204 };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/rate-limit',
-    rateLimit: 'exempt',
-    handler: (_request, state) => ({ status: 200, body: state.rateLimiter.settings }),
-  },
-  {
-    method: 'PUT',
-    pattern: '/_sim/rate-limit',
-    rateLimit: 'exempt',
-    handler(request, state) {
-      const { resetWindows, ...settings } = parseBody(rateLimitBody, request.body);
-      if (resetWindows) state.rateLimiter.reset();
-      return { status: 200, body: state.rateLimiter.configure(settings) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/clock',
-    rateLimit: 'exempt',
-    handler: (_request, state) => ({ status: 200, body: state.clock.describe() }),
-  },
-  {
-    method: 'PUT',
-    pattern: '/_sim/clock',
-    rateLimit: 'exempt',
-    handler(request, state) {
-      const input = parseBody(clockBody, request.body);
-      if (input.freezeAt === null) state.clock.unfreeze();
-      else if (input.freezeAt !== undefined) {
-        const at = typeof input.freezeAt === 'number' ? input.freezeAt : Date.parse(input.freezeAt);
-        if (Number.isNaN(at)) throw validationError(`freezeAt is not a date: ${input.freezeAt}`);
-        state.clock.freeze(at);
-      }
-      if (input.advanceMs) state.clock.advance(input.advanceMs);
-      return { status: 200, body: state.clock.describe() };
-    },
-  },
+  ...shared.webhookQueue,
+  ...shared.faults,
+  ...shared.rateLimit,
+  ...shared.clock,
   {
     method: 'GET',
     pattern: '/_sim/config',
-    rateLimit: 'exempt',
     handler: (_request, state) => ({
       status: 200,
       body: { latencyMs: state.options.latencyMs, searchIndexDelayMs: state.store.searchIndexDelayMs },
@@ -489,7 +361,6 @@ const routes: RouteDefinition[] = [
   {
     method: 'PUT',
     pattern: '/_sim/config',
-    rateLimit: 'exempt',
     handler(request, state) {
       const input = parseBody(configBody, request.body);
       if (input.latencyMs !== undefined) state.options.latencyMs = input.latencyMs;
@@ -503,7 +374,7 @@ const routes: RouteDefinition[] = [
 ];
 
 export const CONTROL_ROUTES = routes;
-export const controlRouter = new Router(routes);
+export const controlRouter = new Router<ControlRoute<SimulatorState>>(routes);
 
 /** Error body of the control API: `{status: "error", message, category}`. */
 export function controlErrorStatus(error: unknown): { status: number; message: string; category: string } {

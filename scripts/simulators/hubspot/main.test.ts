@@ -1,42 +1,13 @@
 /** Runs the command-line entry point under Deno, as `deno run -A main.ts` is how the stack starts it. */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliRunner, waitFor } from '../common/cli-test-support.ts';
 
-const DENO = fileURLToPath(new URL('../../../node_modules/.bin/deno', import.meta.url));
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-let child: ChildProcess | undefined;
-
-afterEach(() => {
-  child?.kill('SIGTERM');
-  child = undefined;
-});
-
-function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const spawned = spawn(DENO, ['run', '-A', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  spawned.stdout!.on('data', (chunk) => (output += chunk));
-  spawned.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => spawned.on('exit', resolve));
-  return { child: spawned, output: () => output, exited };
-}
-
-async function waitFor(predicate: () => RegExpMatchArray | null, timeoutMs: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = predicate();
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the simulator to start');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const run = cliRunner(new URL('./main.ts', import.meta.url));
 
 describe('main.ts under Deno', () => {
   it('prints usage for --help', async () => {
     const started = run(['--help']);
-    child = started.child;
     expect(await started.exited).toBe(0);
     expect(started.output()).toContain('--webhook-url');
   }, 30_000);
@@ -53,7 +24,6 @@ describe('main.ts under Deno', () => {
       'companies=2,contacts=3',
       '--verbose',
     ]);
-    child = started.child;
     const [, url] = await waitFor(() => started.output().match(/listening on (http:\/\/[\d.]+:\d+)/), 20_000);
     const headers = { Authorization: 'Bearer cli-token' };
     const details = await fetch(`${url}/account-info/v3/details`, { headers });

@@ -7,6 +7,7 @@
 
 import process from 'node:process';
 import { parseArgs } from 'node:util';
+import { closeOnSignals, COMMON_CLI_OPTIONS, integer, parseSeedSpec, runMain } from '../common/cli.ts';
 import { OBJECT_TYPE_NAMES, type ObjectTypeName, resolveObjectType } from './object-types.ts';
 import { seedRecords } from './seed-data.ts';
 import { createHubSpotSimulator } from './server.ts';
@@ -34,42 +35,18 @@ Usage: main.ts [options]
 Control API: http://<host>:<port>/_sim/... (see README.md beside this file).
 `;
 
-function integer(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got ${value}`);
-  return Number(value);
-}
-
-function parseSeedSpec(spec: string | undefined): Array<[ObjectTypeName, number]> {
-  if (!spec) return [];
-  return spec.split(',').filter(Boolean).map((part) => {
-    const [name, count] = part.split('=');
-    const type = resolveObjectType(name ?? '');
-    if (!type || !/^\d+$/.test(count ?? '')) {
-      throw new Error(`--seed-records expects type=count pairs (${OBJECT_TYPE_NAMES.join(', ')}), got ${part}`);
-    }
-    return [type, Number(count)];
-  });
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: {
+      ...COMMON_CLI_OPTIONS,
       port: { type: 'string', default: '54340' },
-      host: { type: 'string', default: '127.0.0.1' },
-      token: { type: 'string', multiple: true },
       'portal-id': { type: 'string' },
       'app-id': { type: 'string' },
       'webhook-url': { type: 'string' },
       'client-secret': { type: 'string' },
       'rate-limit': { type: 'string' },
       'daily-limit': { type: 'string' },
-      'latency-ms': { type: 'string' },
-      seed: { type: 'string' },
-      'seed-records': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -78,7 +55,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  const seedSpec = parseSeedSpec(values['seed-records']);
+  const seedSpec = parseSeedSpec(
+    values['seed-records'],
+    resolveObjectType,
+    `type=count pairs (${OBJECT_TYPE_NAMES.join(', ')})`,
+  );
   const sim = await createHubSpotSimulator({
     port: integer(values.port, 'port'),
     host: values.host,
@@ -118,15 +99,7 @@ async function main(): Promise<void> {
   );
   if (options.webhookUrl) console.log(`Webhooks go to ${options.webhookUrl}`);
 
-  const shutdown = async () => {
-    await sim.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  closeOnSignals(sim);
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runMain(main);

@@ -1,117 +1,18 @@
 /**
  * Plausible records for seeding a portal: names, emails, companies, deals and
  * activities drawn from a seeded random sequence, so the same seed gives the same
- * portal. The word lists are shared with the Pipedrive simulator.
+ * portal.
  */
 
+import { CITIES, COMPANY_KINDS, COMPANY_WORDS, FIRST_NAMES, JOB_TITLES, LAST_NAMES } from '../common/fake-names.ts';
+import type { Prng } from '../common/prng.ts';
 import { defaultAssociationType } from './association-types.ts';
 import { DEFAULT_PIPELINES } from './default-pipelines.ts';
 import { HubSpotApiError } from './errors.ts';
 import type { ObjectTypeName } from './object-types.ts';
-import type { Prng } from './prng.ts';
 import type { SimulatorState } from './state.ts';
 import type { ChangeSource } from './store.ts';
 
-export const FIRST_NAMES = [
-  'Ada',
-  'Bruno',
-  'Chloe',
-  'Dmitri',
-  'Elena',
-  'Farid',
-  'Grace',
-  'Hiro',
-  'Ines',
-  'Jonas',
-  'Keira',
-  'Luca',
-  'Maya',
-  'Nils',
-  'Olivia',
-  'Pedro',
-  'Quinn',
-  'Rosa',
-  'Sami',
-  'Tara',
-  'Umar',
-  'Vera',
-  'Wen',
-  'Ximena',
-  'Yusuf',
-  'Zoe',
-];
-export const LAST_NAMES = [
-  'Andersen',
-  'Baker',
-  'Costa',
-  'Dubois',
-  'Eriksen',
-  'Fischer',
-  'Garcia',
-  'Hughes',
-  'Ibrahim',
-  'Jansen',
-  'Kowalski',
-  'Lopez',
-  'Moreau',
-  'Novak',
-  'Okafor',
-  'Petrov',
-  'Quintero',
-  'Rossi',
-  'Schmidt',
-  'Tanaka',
-  'Ueda',
-  'Varga',
-  'Weber',
-  'Xu',
-  'Young',
-  'Zimmermann',
-];
-export const COMPANY_WORDS = [
-  'Northwind',
-  'Bluebird',
-  'Ironclad',
-  'Lumen',
-  'Harbor',
-  'Summit',
-  'Cobalt',
-  'Evergreen',
-  'Pioneer',
-  'Quarry',
-];
-export const COMPANY_KINDS = [
-  'Labs',
-  'Systems',
-  'Logistics',
-  'Partners',
-  'Analytics',
-  'Foods',
-  'Energy',
-  'Health',
-  'Studios',
-  'Works',
-];
-export const JOB_TITLES = [
-  'CEO',
-  'CTO',
-  'Head of Sales',
-  'Marketing Manager',
-  'Operations Lead',
-  'Engineer',
-  'Buyer',
-  'Consultant',
-];
-export const CITIES: Array<[string, string]> = [
-  ['Berlin', 'Germany'],
-  ['Lisbon', 'Portugal'],
-  ['Austin', 'United States'],
-  ['Toronto', 'Canada'],
-  ['Lyon', 'France'],
-  ['Osaka', 'Japan'],
-  ['Krakow', 'Poland'],
-  ['Melbourne', 'Australia'],
-];
 const INDUSTRY_SAMPLE = [
   'COMPUTER_SOFTWARE',
   'RETAIL',

@@ -117,11 +117,16 @@ describe('injected faults', () => {
 
   it('can let the request take effect before hanging (a write whose answer is lost)', async () => {
     await control(sim, 'POST', '/faults', { mode: 'timeout', hangMs: 100, applyFirst: true, method: 'POST' });
-    await expect(api(sim, 'POST', '/crm/v3/objects/companies', { properties: { name: 'Lost answer Ltd' } })).rejects.toThrow();
+    await expect(api(sim, 'POST', '/crm/v3/objects/companies', { properties: { name: 'Lost answer Ltd' } })).rejects
+      .toThrow();
     const { body } = await control(sim, 'GET', '/objects/companies');
     expect(body.results.filter((r: any) => r.properties.name === 'Lost answer Ltd')).toHaveLength(1);
     const requests = await control(sim, 'GET', '/requests');
-    expect(requests.body.results.at(-1)).toMatchObject({ path: '/crm/v3/objects/companies', status: 0, outcome: 'fault' });
+    expect(requests.body.results.at(-1)).toMatchObject({
+      path: '/crm/v3/objects/companies',
+      status: 0,
+      outcome: 'fault',
+    });
   });
 
   it('answers an injected 429 with the ten-secondly body', async () => {

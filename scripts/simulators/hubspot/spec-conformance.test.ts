@@ -11,11 +11,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Router } from './http.ts';
+import { Router } from '../common/router.ts';
+import { resolveRef, validateSchema } from '../common/spec-validator.ts';
 import { OBJECT_TYPE_NAMES, resolveObjectType } from './object-types.ts';
 import { API_ROUTES } from './routes/index.ts';
 import type { HubSpotSimulator } from './server.ts';
-import { resolveRef, validateSchema } from './spec-validator.ts';
 import { startSimulator, TEST_TOKEN } from './test-support.ts';
 
 const SPEC_DIR = new URL('../../../../shared/specs/hubspot/', import.meta.url);
@@ -319,9 +319,16 @@ describe('responses against the specs', () => {
     // Webhook settings of a public app, with its developer API key.
     const app = `/webhooks/v3/1160452`;
     const key = '?hapikey=sim-developer-key';
-    await call('PUT', `${app}/settings${key}`, { targetUrl: 'https://example.test/hooks', throttling: { maxConcurrentRequests: 10, period: 'SECONDLY' } });
+    await call('PUT', `${app}/settings${key}`, {
+      targetUrl: 'https://example.test/hooks',
+      throttling: { maxConcurrentRequests: 10, period: 'SECONDLY' },
+    });
     await call('GET', `${app}/settings${key}`);
-    const subscription = await call('POST', `${app}/subscriptions${key}`, { eventType: 'contact.propertyChange', propertyName: 'email', active: true });
+    const subscription = await call('POST', `${app}/subscriptions${key}`, {
+      eventType: 'contact.propertyChange',
+      propertyName: 'email',
+      active: true,
+    });
     await call('GET', `${app}/subscriptions${key}`);
     await call('DELETE', `${app}/subscriptions/${subscription.id}${key}`);
     await call('DELETE', `${app}/settings${key}`);

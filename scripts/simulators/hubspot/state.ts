@@ -4,13 +4,13 @@
  */
 
 import { z } from 'zod';
-import { createClock, type SimulatorClock } from './clock.ts';
-import { FaultInjector } from './faults.ts';
+import { createClock, type SimulatorClock } from '../common/clock.ts';
+import { FaultInjector } from '../common/faults.ts';
+import { createPrng, type Prng } from '../common/prng.ts';
+import { type RateLimitBuckets, RequestLog } from '../common/request-log.ts';
 import { OwnerDirectory } from './owners.ts';
-import { createPrng, type Prng } from './prng.ts';
 import { PropertyRegistry } from './property-registry.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { RequestLog } from './request-log.ts';
 import { type ChangeSource, CrmStore } from './store.ts';
 import { WebhookDispatcher } from './webhooks.ts';
 
@@ -44,6 +44,18 @@ export const simulatorOptionsSchema = z.object({
 export type SimulatorOptions = z.input<typeof simulatorOptionsSchema> & { token?: string };
 export type ResolvedOptions = z.output<typeof simulatorOptionsSchema>;
 
+export type RateLimitBucket = 'tenSecondly' | 'secondly' | 'daily' | 'injected';
+
+const RATE_LIMIT_BUCKETS: RateLimitBuckets<RateLimitBucket> = {
+  names: ['tenSecondly', 'secondly', 'daily', 'injected'],
+  classify(entry) {
+    if (entry.outcome === 'fault') return 'injected';
+    if (entry.policy === 'SECONDLY') return 'secondly';
+    if (entry.policy === 'DAILY') return 'daily';
+    return 'tenSecondly';
+  },
+};
+
 export interface SimulatorState {
   options: ResolvedOptions;
   clock: SimulatorClock;
@@ -53,7 +65,7 @@ export interface SimulatorState {
   webhooks: WebhookDispatcher;
   rateLimiter: RateLimiter;
   faults: FaultInjector;
-  log: RequestLog;
+  log: RequestLog<RateLimitBucket>;
   /** Random sequence for seeded data. */
   dataPrng: Prng;
   /** Base URL once listening (`http://127.0.0.1:54340`). */
@@ -96,7 +108,7 @@ export function createSimulatorState(options: ResolvedOptions): SimulatorState {
     webhooks,
     rateLimiter: new RateLimiter(options.rateLimit),
     faults: new FaultInjector(),
-    log: new RequestLog(),
+    log: new RequestLog<RateLimitBucket>(5_000, RATE_LIMIT_BUCKETS),
     dataPrng: createPrng(options.seed),
     baseUrl: '',
     apiSource: () => ({ changeSource: 'INTEGRATION', sourceId: String(state.webhooks.settings.appId) }),

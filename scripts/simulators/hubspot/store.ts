@@ -4,9 +4,9 @@
  * change notifications (which become webhooks) stay consistent.
  */
 
+import type { SimulatorClock } from '../common/clock.ts';
 import { type AssociationEdge, AssociationIndex } from './association-index.ts';
 import { associationType, associationTypeBetween } from './association-types.ts';
-import type { SimulatorClock } from './clock.ts';
 import { HubSpotApiError, notFound, validationError } from './errors.ts';
 import { OBJECT_TYPE_NAMES, objectTypeInfo, type ObjectTypeName } from './object-types.ts';
 import type { PropertyRegistry } from './property-registry.ts';

@@ -2,7 +2,10 @@
 /** Helpers shared by the simulator's tests: start a simulator, talk to it raw or through the official client. */
 
 import { Client } from '@hubspot/api-client';
+import { rawCall, type RawResponse } from '../common/test-http.ts';
 import { createHubSpotSimulator, type HubSpotSimulator, type SimulatorOptions } from './server.ts';
+
+export { control, type RawResponse } from '../common/test-http.ts';
 
 export const TEST_TOKEN = 'test-token';
 
@@ -19,35 +22,6 @@ export function hubspotClient(sim: HubSpotSimulator, accessToken = TEST_TOKEN): 
   return new Client({ accessToken, basePath: sim.url, numberOfApiCallRetries: 0 });
 }
 
-export interface RawResponse<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-async function call<T>(
-  url: string,
-  method: string,
-  body: unknown,
-  headers: Record<string, string>,
-): Promise<RawResponse<T>> {
-  const response = await fetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T };
-}
-
 /** A HubSpot API call with the test token (or another one). */
 export function api<T = any>(
   sim: HubSpotSimulator,
@@ -56,17 +30,7 @@ export function api<T = any>(
   body?: unknown,
   token: string | null = TEST_TOKEN,
 ): Promise<RawResponse<T>> {
-  return call<T>(`${sim.url}${path}`, method, body, token === null ? {} : { Authorization: `Bearer ${token}` });
-}
-
-/** A control API call (`/_sim/...`). */
-export function control<T = any>(
-  sim: HubSpotSimulator,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<RawResponse<T>> {
-  return call<T>(`${sim.url}/_sim${path}`, method, body, {});
+  return rawCall<T>(`${sim.url}${path}`, method, body, token === null ? {} : { Authorization: `Bearer ${token}` });
 }
 
 /** The error the official client throws, for assertions on code, body and headers. */

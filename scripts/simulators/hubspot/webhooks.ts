@@ -6,9 +6,16 @@
  * fault switches drop, duplicate, reorder and delay events reproducibly.
  */
 
+import { IdleWaiters } from '../common/idle-waiters.ts';
+import { createPrng, type Prng } from '../common/prng.ts';
+import {
+  deliveryDelayMs,
+  NO_WEBHOOK_FAULTS,
+  queueWithFaults,
+  type WebhookFaultSettings,
+} from '../common/webhook-faults.ts';
 import { associationTypeName } from './association-types.ts';
 import { OBJECT_TYPE_NAMES, objectTypeInfo } from './object-types.ts';
-import { createPrng, type Prng } from './prng.ts';
 import type { StoreChange } from './store.ts';
 import { signV1, signV3 } from './webhook-signature.ts';
 
@@ -21,18 +28,6 @@ export interface WebhookSubscription {
   /** `object.*` subscriptions: the object type id (`0-46` for notes). */
   objectTypeId?: string;
   active: boolean;
-}
-
-export interface WebhookFaultSettings {
-  seed: number;
-  /** Chance that an event is delivered a second time. */
-  duplicateProbability: number;
-  /** Chance that an event is never delivered. */
-  dropProbability: number;
-  /** Shuffle queued events before batching and randomise per-batch delay. */
-  reorder: boolean;
-  /** Delay before each delivery request (random up to this when reordering). */
-  delayMs: number;
 }
 
 export interface WebhookRetrySettings {
@@ -113,14 +108,6 @@ interface Batch {
   attempt: number;
 }
 
-const DEFAULT_FAULTS: WebhookFaultSettings = {
-  seed: 1,
-  duplicateProbability: 0,
-  dropProbability: 0,
-  reorder: false,
-  delayMs: 0,
-};
-
 const DEFAULT_RETRY: WebhookRetrySettings = { maxRetries: 10, initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2 };
 
 const CHANGE_FLAGS: Partial<Record<StoreChange['kind'], string>> = {
@@ -179,7 +166,7 @@ export class WebhookDispatcher {
   private waitingRetries = 0;
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private timers = new Set<ReturnType<typeof setTimeout>>();
-  private idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new IdleWaiters(() => this.isIdle());
   private epoch = 0;
   private attempts: DeliveryAttempt[] = [];
   private recentEvents: WebhookEvent[] = [];
@@ -197,7 +184,7 @@ export class WebhookDispatcher {
       batchWindowMs: 25,
       requestTimeoutMs: 5_000,
       retry: { ...DEFAULT_RETRY },
-      faults: { ...DEFAULT_FAULTS },
+      faults: { ...NO_WEBHOOK_FAULTS },
     };
     this.settings.subscriptions = this.assignIds(defaultSubscriptions());
     this.prng = createPrng(this.settings.faults.seed);
@@ -229,17 +216,8 @@ export class WebhookDispatcher {
       this.counters.eventsWithoutTarget += events.length;
       return;
     }
-    const { dropProbability, duplicateProbability } = this.settings.faults;
     for (const event of events) {
-      if (this.prng.chance(dropProbability)) {
-        this.counters.eventsDropped++;
-        continue;
-      }
-      this.pending.push(event);
-      if (this.prng.chance(duplicateProbability)) {
-        this.counters.eventsDuplicated++;
-        this.pending.push({ ...event });
-      }
+      queueWithFaults(this.prng, this.settings.faults, this.counters, this.pending, event, () => ({ ...event }));
     }
     this.scheduleBatch();
   }
@@ -251,14 +229,7 @@ export class WebhookDispatcher {
       this.batchTimer = undefined;
     }
     this.pump();
-    if (!this.isIdle()) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.idleWaiters.wait(timeoutMs);
     return { idle: this.isIdle(), stats: this.stats() };
   }
 
@@ -293,7 +264,7 @@ export class WebhookDispatcher {
     this.nextEventId = 1;
     this.nextBatchId = 1;
     this.prng = createPrng(this.settings.faults.seed);
-    this.resolveIdle();
+    this.idleWaiters.releaseIfIdle();
   }
 
   close(): void {
@@ -392,12 +363,11 @@ export class WebhookDispatcher {
       this.inFlight++;
       void this.send(batch, epoch);
     }
-    this.resolveIdle();
+    this.idleWaiters.releaseIfIdle();
   }
 
   private async send(batch: Batch, epoch: number): Promise<void> {
-    const faults = this.settings.faults;
-    const delay = faults.delayMs > 0 ? (faults.reorder ? this.prng.int(faults.delayMs + 1) : faults.delayMs) : 0;
+    const delay = deliveryDelayMs(this.prng, this.settings.faults);
     if (delay > 0) await this.sleep(delay);
     if (epoch !== this.epoch) return;
     const { targetUrl, clientSecret, requestTimeoutMs, retry } = this.settings;
@@ -490,13 +460,6 @@ export class WebhookDispatcher {
   private isIdle(): boolean {
     return !this.batchTimer && this.pending.length === 0 && this.retryReady.length === 0 && this.inFlight === 0 &&
       this.waitingRetries === 0;
-  }
-
-  private resolveIdle(): void {
-    if (!this.isIdle()) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   private stopTimers(): void {

@@ -8,22 +8,18 @@
  */
 
 import { z } from 'zod';
-import type { ApiRequest, ApiResponse, HttpMethod } from '../hubspot/http.ts';
-import { Router } from '../hubspot/http.ts';
+import { type ControlRoute, sharedControlRoutes } from '../common/control-routes.ts';
+import { Router } from '../common/router.ts';
+import { webhookFaultsBody } from '../common/webhook-faults.ts';
 import { type EntityKind, type EntityRecord, kindOf, parseWrite } from './entities.ts';
 import { badRequest, notFound, PipedriveApiError } from './errors.ts';
 import { FIELD_ENTITIES, type FieldEntity } from './field-registry.ts';
+import type { RateLimitSettings } from './rate-limit.ts';
 import { seedRecords } from './seed-data.ts';
 import type { SimulatorState } from './state.ts';
 import { userJson } from './users.ts';
 import { DEFAULT_WEBHOOK_SETTINGS } from './webhooks.ts';
 import { subscriptionJson } from './webhook-subscriptions.ts';
-
-interface ControlRoute {
-  method: HttpMethod;
-  pattern: string;
-  handler: (request: ApiRequest, state: SimulatorState) => ApiResponse | Promise<ApiResponse>;
-}
 
 const entityName = z.string().transform((value, context) => {
   const kind = kindOf(value);
@@ -74,27 +70,7 @@ const webhookSettingsBody = z.object({
   banDurationMs: z.number().int().min(0).optional(),
   deleteAfterMs: z.number().int().min(0).optional(),
   maxConcurrentRequests: z.number().int().min(1).max(100).optional(),
-  faults: z.object({
-    seed: z.number().int().optional(),
-    duplicateProbability: z.number().min(0).max(1).optional(),
-    dropProbability: z.number().min(0).max(1).optional(),
-    reorder: z.boolean().optional(),
-    delayMs: z.number().int().min(0).optional(),
-  }).optional(),
-});
-
-const flushBody = z.object({ timeoutMs: z.number().int().min(0).max(600_000).default(10_000) });
-
-const faultBody = z.object({
-  mode: z.enum(['error', 'timeout', 'rate-limit']),
-  count: z.number().int().min(1).default(1),
-  pathPrefix: z.string().startsWith('/').optional(),
-  method: z.string().optional(),
-  status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
-  body: z.enum(['json', 'html']).optional(),
-  hangMs: z.number().int().min(0).max(600_000).optional(),
-  /** Timeouts: handle the request first (a write takes effect), then hang instead of answering. */
-  applyFirst: z.boolean().optional(),
+  faults: webhookFaultsBody.optional(),
 });
 
 const rateLimitBody = z.object({
@@ -105,11 +81,6 @@ const rateLimitBody = z.object({
   dailyBudget: z.number().int().positive().optional(),
   /** Forget burst windows and the day's spending. */
   resetWindows: z.boolean().default(false),
-});
-
-const clockBody = z.object({
-  advanceMs: z.number().int().optional(),
-  freezeAt: z.union([z.string(), z.number(), z.null()]).optional(),
 });
 
 const configBody = z.object({ latencyMs: z.number().int().min(0).optional() });
@@ -149,12 +120,9 @@ export function recordDump(state: SimulatorState, record: EntityRecord): Record<
   };
 }
 
-const limitOf = (query: URLSearchParams, fallback: number) => {
-  const value = Number(query.get('limit') ?? fallback);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-};
+const shared = sharedControlRoutes<RateLimitSettings, SimulatorState>({ parse, rateLimitBody, badRequest });
 
-const routes: ControlRoute[] = [
+const routes: ControlRoute<SimulatorState>[] = [
   {
     method: 'GET',
     pattern: '/_sim/health',
@@ -284,11 +252,7 @@ const routes: ControlRoute[] = [
       return { status: 201, body: userJson(user, state.users.me()) };
     },
   },
-  {
-    method: 'GET',
-    pattern: '/_sim/requests',
-    handler: (request, state) => ({ status: 200, body: { results: state.log.recent(limitOf(request.query, 100)) } }),
-  },
+  shared.listRequests,
   {
     method: 'DELETE',
     pattern: '/_sim/requests',
@@ -343,85 +307,10 @@ const routes: ControlRoute[] = [
       body: { settings: state.webhooks.configure(parse(webhookSettingsBody, request.body)) },
     }),
   },
-  {
-    method: 'POST',
-    pattern: '/_sim/webhooks/flush',
-    async handler(request, state) {
-      const { timeoutMs } = parse(flushBody, request.body);
-      return { status: 200, body: await state.webhooks.flush(timeoutMs) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/webhooks/deliveries',
-    handler: (request, state) => ({
-      status: 200,
-      body: { results: state.webhooks.deliveries(limitOf(request.query, 100)) },
-    }),
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/webhooks/events',
-    handler: (request, state) => ({
-      status: 200,
-      body: { results: state.webhooks.events(limitOf(request.query, 100)) },
-    }),
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/faults',
-    handler: (_request, state) => ({
-      status: 200,
-      body: { results: state.faults.list(), injected: state.faults.injected },
-    }),
-  },
-  {
-    method: 'POST',
-    pattern: '/_sim/faults',
-    handler: (request, state) => ({ status: 201, body: state.faults.add(parse(faultBody, request.body)) }),
-  },
-  {
-    method: 'DELETE',
-    pattern: '/_sim/faults',
-    handler(_request, state) {
-      state.faults.clear();
-      return { status: 204 };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/rate-limit',
-    handler: (_request, state) => ({ status: 200, body: state.rateLimiter.settings }),
-  },
-  {
-    method: 'PUT',
-    pattern: '/_sim/rate-limit',
-    handler(request, state) {
-      const { resetWindows, ...settings } = parse(rateLimitBody, request.body);
-      if (resetWindows) state.rateLimiter.reset();
-      return { status: 200, body: state.rateLimiter.configure(settings) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: '/_sim/clock',
-    handler: (_request, state) => ({ status: 200, body: state.clock.describe() }),
-  },
-  {
-    method: 'PUT',
-    pattern: '/_sim/clock',
-    handler(request, state) {
-      const input = parse(clockBody, request.body);
-      if (input.freezeAt === null) state.clock.unfreeze();
-      else if (input.freezeAt !== undefined) {
-        const at = typeof input.freezeAt === 'number' ? input.freezeAt : Date.parse(input.freezeAt);
-        if (Number.isNaN(at)) throw badRequest(`freezeAt is not a date: ${input.freezeAt}`);
-        state.clock.freeze(at);
-      }
-      if (input.advanceMs) state.clock.advance(input.advanceMs);
-      return { status: 200, body: state.clock.describe() };
-    },
-  },
+  ...shared.webhookQueue,
+  ...shared.faults,
+  ...shared.rateLimit,
+  ...shared.clock,
   {
     method: 'GET',
     pattern: '/_sim/config',
@@ -439,7 +328,7 @@ const routes: ControlRoute[] = [
 ];
 
 export const CONTROL_ROUTES = routes;
-export const controlRouter = new Router<ControlRoute>(routes);
+export const controlRouter = new Router<ControlRoute<SimulatorState>>(routes);
 
 /** Error answer of the control API: `{success: false, error}` with the error's status. */
 export function controlErrorBody(error: unknown): { status: number; body: Record<string, unknown> } {

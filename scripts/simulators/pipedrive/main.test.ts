@@ -1,42 +1,13 @@
 /** Runs the command-line entry point under Deno, the way the stack starts it. */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cliRunner, waitFor } from '../common/cli-test-support.ts';
 
-const DENO = fileURLToPath(new URL('../../../node_modules/.bin/deno', import.meta.url));
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-let child: ChildProcess | undefined;
-
-afterEach(() => {
-  child?.kill('SIGTERM');
-  child = undefined;
-});
-
-function run(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const spawned = spawn(DENO, ['run', '-A', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  spawned.stdout!.on('data', (chunk) => (output += chunk));
-  spawned.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => spawned.on('exit', resolve));
-  return { child: spawned, output: () => output, exited };
-}
-
-async function waitFor(predicate: () => RegExpMatchArray | null, timeoutMs: number): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = predicate();
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the simulator');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const run = cliRunner(new URL('./main.ts', import.meta.url));
 
 describe('main.ts under Deno', () => {
   it('prints usage for --help', async () => {
     const started = run(['--help']);
-    child = started.child;
     expect(await started.exited).toBe(0);
     expect(started.output()).toContain('--daily-budget');
     expect(started.output()).toContain('--seed-records');
@@ -58,7 +29,6 @@ describe('main.ts under Deno', () => {
       'organizations=2,persons=3,notes=2',
       '--verbose',
     ]);
-    child = started.child;
     const [, url] = await waitFor(() => started.output().match(/listening on (http:\/\/[\d.]+:\d+)/), 20_000);
     const headers = { 'x-api-token': 'cli-token' };
     const me = await (await fetch(`${url}/v1/users/me`, { headers })).json();
@@ -76,7 +46,6 @@ describe('main.ts under Deno', () => {
 
   it('rejects bad options', async () => {
     const started = run(['--seed-records', 'widgets=2']);
-    child = started.child;
     expect(await started.exited).toBe(1);
     expect(started.output()).toContain('--seed-records expects entity=count pairs');
   }, 30_000);

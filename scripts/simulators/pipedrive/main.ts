@@ -7,6 +7,7 @@
 
 import process from 'node:process';
 import { parseArgs } from 'node:util';
+import { closeOnSignals, COMMON_CLI_OPTIONS, integer, parseSeedSpec, positiveNumber, runMain } from '../common/cli.ts';
 import { type EntityKind, kindOf } from './entities.ts';
 import { seedRecords } from './seed-data.ts';
 import { createPipedriveSimulator } from './server.ts';
@@ -38,40 +39,12 @@ API v2 base: http://<host>:<port>/api/v2   API v1 base: http://<host>:<port>/v1
 Control API: http://<host>:<port>/_sim/... (see README.md beside this file).
 `;
 
-function integer(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got ${value}`);
-  return Number(value);
-}
-
-function positiveNumber(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!(parsed > 0)) throw new Error(`--${name} must be a positive number, got ${value}`);
-  return parsed;
-}
-
-function parseSeedSpec(spec: string | undefined): Array<[EntityKind, number]> {
-  if (!spec) return [];
-  return spec.split(',').filter(Boolean).map((part) => {
-    const [name, count] = part.split('=');
-    const kind = kindOf(name ?? '');
-    if (!kind || !/^\d+$/.test(count ?? '')) {
-      throw new Error(
-        `--seed-records expects entity=count pairs (organizations, persons, deals, activities, notes), got ${part}`,
-      );
-    }
-    return [kind, Number(count)];
-  });
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: {
+      ...COMMON_CLI_OPTIONS,
       port: { type: 'string', default: '54391' },
-      host: { type: 'string', default: '127.0.0.1' },
-      token: { type: 'string', multiple: true },
       'oauth-token': { type: 'string', multiple: true },
       'company-id': { type: 'string' },
       'company-domain': { type: 'string' },
@@ -79,11 +52,6 @@ async function main(): Promise<void> {
       'search-rate-limit': { type: 'string' },
       'daily-budget': { type: 'string' },
       'webhook-time-scale': { type: 'string' },
-      'latency-ms': { type: 'string' },
-      seed: { type: 'string' },
-      'seed-records': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -92,7 +60,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  const seedSpec = parseSeedSpec(values['seed-records']);
+  const seedSpec = parseSeedSpec(
+    values['seed-records'],
+    kindOf,
+    'entity=count pairs (organizations, persons, deals, activities, notes)',
+  );
   const sim = await createPipedriveSimulator({
     port: integer(values.port, 'port'),
     host: values.host,
@@ -125,15 +97,7 @@ async function main(): Promise<void> {
     } ${options.tokens.join(', ')}; v2 at ${sim.url}/api/v2, v1 at ${sim.url}/v1)`,
   );
 
-  const shutdown = async () => {
-    await sim.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  closeOnSignals(sim);
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runMain(main);

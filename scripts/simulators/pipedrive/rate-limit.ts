@@ -13,7 +13,7 @@
  * until the oldest request leaves the window).
  */
 
-import { SlidingWindow } from '../hubspot/rate-limit.ts';
+import { SlidingWindow } from '../common/sliding-window.ts';
 import type { RateLimitPolicy } from './errors.ts';
 
 export interface RateLimitSettings {

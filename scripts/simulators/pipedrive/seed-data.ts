@@ -1,12 +1,12 @@
 /**
  * Plausible records for seeding a company: persons, organizations, deals,
  * activities and notes drawn from a seeded random sequence (the word lists
- * are the HubSpot simulator's), so the same seed gives the same company.
+ * are in `../common/fake-names.ts`), so the same seed gives the same company.
  * Seeded custom fields (person stage and source; organization domain,
  * industry and revenue; deal source) get values too.
  */
 
-import { CITIES, COMPANY_KINDS, COMPANY_WORDS, FIRST_NAMES, LAST_NAMES } from '../hubspot/seed-data.ts';
+import { CITIES, COMPANY_KINDS, COMPANY_WORDS, FIRST_NAMES, LAST_NAMES } from '../common/fake-names.ts';
 import { ACTIVITY_TYPES, type EntityKind, parseWrite } from './entities.ts';
 import { badRequest } from './errors.ts';
 import type { FieldEntity } from './field-registry.ts';

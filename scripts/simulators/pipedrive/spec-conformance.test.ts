@@ -17,8 +17,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Router } from '../hubspot/http.ts';
-import { validateSchema } from '../hubspot/spec-validator.ts';
+import { Router } from '../common/router.ts';
+import { validateSchema } from '../common/spec-validator.ts';
 import { API_ROUTES } from './routes/index.ts';
 import type { PipedriveRoute } from './routes/route.ts';
 import type { PipedriveSimulator } from './server.ts';

@@ -5,10 +5,10 @@
  */
 
 import { z } from 'zod';
-import { createClock, type SimulatorClock } from '../hubspot/clock.ts';
-import { FaultInjector } from '../hubspot/faults.ts';
-import { createPrng, type Prng } from '../hubspot/prng.ts';
-import { type RateLimitBuckets, RequestLog } from '../hubspot/request-log.ts';
+import { createClock, type SimulatorClock } from '../common/clock.ts';
+import { FaultInjector } from '../common/faults.ts';
+import { createPrng, type Prng } from '../common/prng.ts';
+import { type RateLimitBuckets, RequestLog } from '../common/request-log.ts';
 import { FieldRegistry } from './field-registry.ts';
 import { PipelineDirectory } from './pipelines.ts';
 import { RateLimiter } from './rate-limit.ts';

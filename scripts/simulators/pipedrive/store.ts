@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { SimulatorClock } from '../hubspot/clock.ts';
+import type { SimulatorClock } from '../common/clock.ts';
 import {
   ACTIVITY_TYPES,
   changedFields,

@@ -8,7 +8,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { v1, v2 } from 'pipedrive';
+import { rawCall, type RawResponse } from '../common/test-http.ts';
 import { createPipedriveSimulator, type PipedriveSimulator, type SimulatorOptions } from './server.ts';
+
+export { control, type RawResponse } from '../common/test-http.ts';
 
 export const TEST_TOKEN = 'test-api-token';
 export const TEST_OAUTH_TOKEN = 'test-oauth-token';
@@ -51,30 +54,6 @@ export function v1Client(sim: PipedriveSimulator, apiKey = TEST_TOKEN) {
   };
 }
 
-export interface RawResponse<T = any> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
-async function call<T>(url: string, method: string, body: unknown, headers: Record<string, string>) {
-  const response = await fetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T };
-}
-
 /** An API call with the test token in `x-api-token` (or another token, or none). */
 export function api<T = any>(
   sim: PipedriveSimulator,
@@ -83,17 +62,7 @@ export function api<T = any>(
   body?: unknown,
   token: string | null = TEST_TOKEN,
 ): Promise<RawResponse<T>> {
-  return call<T>(`${sim.url}${path}`, method, body, token === null ? {} : { 'x-api-token': token });
-}
-
-/** A control API call (`/_sim/...`). */
-export function control<T = any>(
-  sim: PipedriveSimulator,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<RawResponse<T>> {
-  return call<T>(`${sim.url}/_sim${path}`, method, body, {});
+  return rawCall<T>(`${sim.url}${path}`, method, body, token === null ? {} : { 'x-api-token': token });
 }
 
 /** What the official client rejects with: the response body only (status and headers are lost). */

@@ -17,7 +17,14 @@
 
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { createPrng, type Prng } from '../hubspot/prng.ts';
+import { IdleWaiters } from '../common/idle-waiters.ts';
+import { createPrng, type Prng } from '../common/prng.ts';
+import {
+  deliveryDelayMs,
+  NO_WEBHOOK_FAULTS,
+  queueWithFaults,
+  type WebhookFaultSettings,
+} from '../common/webhook-faults.ts';
 import type { StoreChange } from './store.ts';
 import {
   type SubscriptionInput,
@@ -25,18 +32,6 @@ import {
   validateSubscription,
   type WebhookSubscription,
 } from './webhook-subscriptions.ts';
-
-export interface WebhookFaultSettings {
-  seed: number;
-  /** Chance that a delivery is sent a second time. */
-  duplicateProbability: number;
-  /** Chance that an event is never delivered. */
-  dropProbability: number;
-  /** Shuffle queued deliveries and randomise their delay. */
-  reorder: boolean;
-  /** Delay before each delivery attempt (random up to this when reordering). */
-  delayMs: number;
-}
 
 export interface WebhookSettings {
   /** Multiplies retry delays, the ban and the deletion age (not the request timeout). */
@@ -65,7 +60,7 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   banDurationMs: 30 * 60_000,
   deleteAfterMs: 3 * 86_400_000,
   maxConcurrentRequests: 10,
-  faults: { seed: 1, duplicateProbability: 0, dropProbability: 0, reorder: false, delayMs: 0 },
+  faults: { ...NO_WEBHOOK_FAULTS },
 };
 
 export interface WebhookEvent {
@@ -178,7 +173,7 @@ export class WebhookDispatcher {
   private waitingRetries = 0;
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
   private timers = new Set<ReturnType<typeof setTimeout>>();
-  private idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new IdleWaiters(() => this.isIdle());
   private epoch = 0;
   private attempts: DeliveryAttempt[] = [];
   private recentEvents: WebhookEvent[] = [];
@@ -257,16 +252,8 @@ export class WebhookDispatcher {
         this.expireIfStale(subscription.id, now);
         continue;
       }
-      const { dropProbability, duplicateProbability } = this.settings.faults;
-      if (this.prng.chance(dropProbability)) {
-        this.counters.eventsDropped++;
-        continue;
-      }
-      this.pending.push({ event, subscriptionId: subscription.id, attempt: 1 });
-      if (this.prng.chance(duplicateProbability)) {
-        this.counters.eventsDuplicated++;
-        this.pending.push({ event, subscriptionId: subscription.id, attempt: 1 });
-      }
+      const delivery = () => ({ event, subscriptionId: subscription.id, attempt: 1 });
+      queueWithFaults(this.prng, this.settings.faults, this.counters, this.pending, delivery(), delivery);
     }
     this.schedulePump();
   }
@@ -303,14 +290,7 @@ export class WebhookDispatcher {
       this.pumpTimer = undefined;
     }
     this.pump();
-    if (!this.isIdle()) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.idleWaiters.wait(timeoutMs);
     return { idle: this.isIdle(), stats: this.stats() };
   }
 
@@ -346,7 +326,7 @@ export class WebhookDispatcher {
     this.recentEvents = [];
     this.counters = emptyStats();
     this.prng = createPrng(this.settings.faults.seed);
-    this.resolveIdle();
+    this.idleWaiters.releaseIfIdle();
   }
 
   close(): void {
@@ -398,12 +378,11 @@ export class WebhookDispatcher {
       this.inFlight++;
       void this.send(delivery, epoch);
     }
-    this.resolveIdle();
+    this.idleWaiters.releaseIfIdle();
   }
 
   private async send(delivery: Delivery, epoch: number): Promise<void> {
-    const faults = this.settings.faults;
-    const delay = faults.delayMs > 0 ? (faults.reorder ? this.prng.int(faults.delayMs + 1) : faults.delayMs) : 0;
+    const delay = deliveryDelayMs(this.prng, this.settings.faults);
     if (delay > 0) await this.sleep(delay);
     if (epoch !== this.epoch) return;
 
@@ -510,13 +489,6 @@ export class WebhookDispatcher {
 
   private isIdle(): boolean {
     return !this.pumpTimer && this.pending.length === 0 && this.inFlight === 0 && this.waitingRetries === 0;
-  }
-
-  private resolveIdle(): void {
-    if (!this.isIdle()) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   private stopTimers(): void {

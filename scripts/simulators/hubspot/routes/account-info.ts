@@ -1,6 +1,6 @@
 /** Account info v3: portal details (a cheap credential check) and daily API usage. */
 
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 
 const details: RouteDefinition = {
   method: 'GET',

@@ -2,7 +2,7 @@
 
 import { associationType, associationTypeBetween, defaultAssociationType } from '../association-types.ts';
 import { notFound, standardError, validationError } from '../errors.ts';
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { objectTypeInfo, type ObjectTypeName } from '../object-types.ts';
 import {
   associationBatchArchiveBody,

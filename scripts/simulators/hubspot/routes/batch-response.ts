@@ -1,7 +1,7 @@
 /** The envelope of batch responses: 200/201 when all inputs succeeded, 207 with `errors` otherwise. */
 
+import type { ApiResponse } from '../../common/router.ts';
 import { HubSpotApiError, type StandardError, standardError } from '../errors.ts';
-import type { ApiResponse } from '../http.ts';
 
 export function batchResponse(
   results: unknown[],

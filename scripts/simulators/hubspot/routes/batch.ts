@@ -1,7 +1,7 @@
 /** CRM objects v3 batch endpoints: read, create, update, upsert, archive (100 inputs each). */
 
 import { standardError } from '../errors.ts';
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { objectTypeInfo } from '../object-types.ts';
 import {
   batchArchiveBody,

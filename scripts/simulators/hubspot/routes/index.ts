@@ -1,6 +1,6 @@
 /** Every HubSpot API route the simulator serves. */
 
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { accountInfoRoutes } from './account-info.ts';
 import { associationRoutes } from './associations.ts';
 import { batchRoutes } from './batch.ts';

@@ -1,7 +1,8 @@
 /** CRM objects v3, single-record endpoints: list, read, create, update, archive, merge, GDPR delete. */
 
+import type { ApiRequest } from '../../common/router.ts';
 import { notFound, validationError } from '../errors.ts';
-import type { ApiRequest, RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { OBJECT_TYPE_NAMES, objectTypeInfo, type ObjectTypeName } from '../object-types.ts';
 import { gdprDeleteBody, mergeBody, objectCreateBody, objectUpdateBody, parseBody } from '../schemas.ts';
 import type { SimulatorState } from '../state.ts';

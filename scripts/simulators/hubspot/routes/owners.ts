@@ -1,7 +1,7 @@
 /** Owners v3: the portal's users. */
 
 import { notFound, validationError } from '../errors.ts';
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { ownerJson } from '../owners.ts';
 import { booleanParam, integerParam } from './params.ts';
 

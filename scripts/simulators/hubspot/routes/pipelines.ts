@@ -2,7 +2,7 @@
 
 import { DEFAULT_PIPELINES, type PipelineSeed, type PipelineStageSeed } from '../default-pipelines.ts';
 import { notFound, validationError } from '../errors.ts';
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import type { SimulatorState } from '../state.ts';
 import { objectTypeParam } from './params.ts';
 

@@ -1,7 +1,7 @@
 /** Properties v3: property definitions and property groups per object type. */
 
 import { HubSpotApiError, notFound, standardError } from '../errors.ts';
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { groupJson, propertyJson } from '../property-registry.ts';
 import {
   groupCreateBody,

@@ -1,7 +1,7 @@
 /** `POST /crm/v3/objects/{objectType}/search`. */
 
 import { validationError } from '../errors.ts';
-import type { RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import { parseBody, searchBody } from '../schemas.ts';
 import { runSearch } from '../search.ts';
 import { objectJson } from './object-json.ts';

@@ -5,8 +5,9 @@
  */
 
 import { z } from 'zod';
+import type { ApiRequest } from '../../common/router.ts';
 import { notFound, validationError } from '../errors.ts';
-import type { ApiRequest, RouteDefinition } from '../http.ts';
+import type { RouteDefinition } from './route.ts';
 import type { SimulatorState } from '../state.ts';
 import type { WebhookSubscription } from '../webhooks.ts';
 
@@ -23,12 +24,18 @@ const subscriptionBody = z.object({
 });
 
 function checkApp(request: ApiRequest, state: SimulatorState): void {
-  if (request.params.appId !== String(state.webhooks.settings.appId)) throw notFound(`app ${request.params.appId} not found`);
+  if (request.params.appId !== String(state.webhooks.settings.appId)) {
+    throw notFound(`app ${request.params.appId} not found`);
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw validationError(`Invalid input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) {
+    throw validationError(
+      `Invalid input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
   return parsed.data;
 }
 
@@ -48,8 +55,15 @@ const subscriptionJson = (subscription: WebhookSubscription) => ({
 });
 
 const base = '/webhooks/v3/{appId}';
-const route = (method: RouteDefinition['method'], pattern: string, handler: RouteDefinition['handler']): RouteDefinition => ({
-  method, pattern: `${base}${pattern}`, rateLimit: 'standard', auth: 'developer',
+const route = (
+  method: RouteDefinition['method'],
+  pattern: string,
+  handler: RouteDefinition['handler'],
+): RouteDefinition => ({
+  method,
+  pattern: `${base}${pattern}`,
+  rateLimit: 'standard',
+  auth: 'developer',
   handler: (request, state) => {
     checkApp(request, state);
     return handler(request, state);
@@ -63,7 +77,10 @@ export const webhooksApiRoutes: RouteDefinition[] = [
   }),
   route('PUT', '/settings', (request, state) => {
     const input = parse(settingsBody, request.body);
-    state.webhooks.configure({ targetUrl: input.targetUrl, maxConcurrentRequests: input.throttling.maxConcurrentRequests });
+    state.webhooks.configure({
+      targetUrl: input.targetUrl,
+      maxConcurrentRequests: input.throttling.maxConcurrentRequests,
+    });
     return { status: 200, body: settingsJson(state) };
   }),
   route('DELETE', '/settings', (_request, state) => {
@@ -76,7 +93,9 @@ export const webhooksApiRoutes: RouteDefinition[] = [
   })),
   route('POST', '/subscriptions', (request, state) => {
     const input = parse(subscriptionBody, request.body);
-    if (input.eventType.startsWith('object.') && !input.objectTypeId) throw validationError('object.* subscriptions need an objectTypeId');
+    if (input.eventType.startsWith('object.') && !input.objectTypeId) {
+      throw validationError('object.* subscriptions need an objectTypeId');
+    }
     const existing = state.webhooks.settings.subscriptions;
     state.webhooks.configure({
       subscriptions: [...existing, {

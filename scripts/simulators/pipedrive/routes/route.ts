@@ -1,6 +1,6 @@
 /** The shape of a Pipedrive API route, and helpers shared by the route modules. */
 
-import type { ApiRequest, ApiResponse, HttpMethod } from '../../hubspot/http.ts';
+import type { ApiRequest, ApiResponse, HttpMethod } from '../../common/router.ts';
 import type { RateLimitClass } from '../rate-limit.ts';
 import type { SimulatorState } from '../state.ts';
 

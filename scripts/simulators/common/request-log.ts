@@ -1,6 +1,6 @@
 /**
- * A bounded log of API requests and counters per endpoint and outcome. The
- * 429 buckets default to HubSpot's policies; the Pipedrive simulator passes its own.
+ * A bounded log of API requests and counters per endpoint and outcome. Each
+ * simulator passes the 429 buckets of its own rate-limit policies.
  */
 
 export type RequestOutcome = 'ok' | 'error' | 'unauthorized' | 'rate_limited' | 'fault';
@@ -22,9 +22,7 @@ export interface RequestLogEntry {
   tokenCost?: number;
 }
 
-type HubSpotRateLimitBucket = 'tenSecondly' | 'secondly' | 'daily' | 'injected';
-
-export interface RequestCounters<Bucket extends string = HubSpotRateLimitBucket> {
+export interface RequestCounters<Bucket extends string> {
   requests: number;
   byEndpoint: Record<string, number>;
   byStatus: Record<string, number>;
@@ -40,26 +38,12 @@ export interface RateLimitBuckets<Bucket extends string> {
   classify(entry: Omit<RequestLogEntry, 'seq'>): Bucket;
 }
 
-/** HubSpot's policies; the default. */
-export const HUBSPOT_RATE_LIMIT_BUCKETS: RateLimitBuckets<HubSpotRateLimitBucket> = {
-  names: ['tenSecondly', 'secondly', 'daily', 'injected'],
-  classify(entry) {
-    if (entry.outcome === 'fault') return 'injected';
-    if (entry.policy === 'SECONDLY') return 'secondly';
-    if (entry.policy === 'DAILY') return 'daily';
-    return 'tenSecondly';
-  },
-};
-
-export class RequestLog<Bucket extends string = HubSpotRateLimitBucket> {
+export class RequestLog<Bucket extends string> {
   private entries: RequestLogEntry[] = [];
   private seq = 0;
   counters: RequestCounters<Bucket>;
 
-  private readonly buckets: RateLimitBuckets<Bucket>;
-
-  constructor(private readonly capacity = 5_000, buckets?: RateLimitBuckets<Bucket>) {
-    this.buckets = buckets ?? (HUBSPOT_RATE_LIMIT_BUCKETS as RateLimitBuckets<string> as RateLimitBuckets<Bucket>);
+  constructor(private readonly capacity: number, private readonly buckets: RateLimitBuckets<Bucket>) {
     this.counters = this.emptyCounters();
   }
 

@@ -1,11 +1,7 @@
 /**
- * A small router over path patterns like `/crm/v3/objects/{objectType}/{objectId}`.
- * Provider-neutral: the Pipedrive simulator routes its own route type with it.
+ * A small router over path patterns like `/crm/v3/objects/{objectType}/{objectId}`,
+ * and the request/response shapes the simulators' handlers share.
  */
-
-import type { ObjectTypeName } from './object-types.ts';
-import type { RateLimitClass } from './rate-limit.ts';
-import type { SimulatorState } from './state.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -25,26 +21,13 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
-export type RouteHandler = (request: ApiRequest, state: SimulatorState) => ApiResponse | Promise<ApiResponse>;
-
-export interface RouteDefinition {
-  method: HttpMethod;
-  pattern: string;
-  rateLimit: RateLimitClass;
-  /** When set, `{objectType}` must be one of these; other types get a 404 as on HubSpot. */
-  objectTypes?: readonly ObjectTypeName[];
-  /** Developer-platform routes (webhook settings) take the app's developer API key (`hapikey`), not a token. */
-  auth?: 'developer';
-  handler: RouteHandler;
-}
-
-/** What the router needs of a route; other simulators add their own fields. */
+/** What the router needs of a route; each simulator adds its own fields. */
 export interface RoutePattern {
   method: HttpMethod;
   pattern: string;
 }
 
-export interface RouteMatch<R extends RoutePattern = RouteDefinition> {
+export interface RouteMatch<R extends RoutePattern = RoutePattern> {
   route: R;
   params: Record<string, string>;
 }
@@ -54,7 +37,7 @@ interface CompiledRoute<R extends RoutePattern> {
   segments: string[];
 }
 
-export class Router<R extends RoutePattern = RouteDefinition> {
+export class Router<R extends RoutePattern = RoutePattern> {
   private readonly compiled: CompiledRoute<R>[];
 
   constructor(readonly routes: R[]) {
@@ -95,17 +78,4 @@ function matchSegments(pattern: string[], segments: string[]): Record<string, st
     }
   }
   return params;
-}
-
-/** `GET /crm/v3/objects/contacts/{objectId}`: the pattern with object-type parameters filled in. */
-export function endpointKey(
-  route: RouteDefinition,
-  params: Record<string, string>,
-  resolve: (segment: string) => string | undefined,
-): string {
-  const path = route.pattern.replace(
-    /\{(objectType|fromObjectType|toObjectType)\}/g,
-    (whole, name: string) => resolve(params[name]) ?? whole,
-  );
-  return `${route.method} ${path}`;
 }
