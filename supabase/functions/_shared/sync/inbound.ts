@@ -6,7 +6,7 @@
 import type { EntityType, RemoteRecord } from '../model/unified.ts';
 import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
 import { type InboundChange, type InboundState, resolveInbound } from './resolve-inbound.ts';
-import type { SyncDb } from './sync-db.ts';
+import type { InboundStateRow, SyncDb } from './sync-db.ts';
 import { toMillis } from './values.ts';
 
 /** Parents first, so references resolve in the same pass. */
@@ -55,12 +55,12 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
         if (!erased.has(`${entityType}:${id}`)) latest.set(id, Math.max(latest.get(id) ?? 0, item.occurredAt));
       }
     }
-    const remoteIds = await withoutAppliedEvents(db, connectionId, entityType, latest);
+    const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, latest);
     stats.skipped += latest.size - remoteIds.length;
     for (let i = 0; i < remoteIds.length; i += fetchBatchSize) {
       const records = await adapter.fetchRecords(entityType, remoteIds.slice(i, i + fetchBatchSize));
       stats.fetched += records.length;
-      await applyRecords(db, connectionId, entityType, records, stats);
+      await applyRecords(db, connectionId, entityType, records, stats, rows);
     }
   }
   return stats;
@@ -72,12 +72,14 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
  * modification time) and late or repeated events cost no API call.
  */
 async function withoutAppliedEvents(db: InboundDb, connectionId: string, entityType: EntityType, latest: Map<string, number>) {
-  if (latest.size === 0) return [];
-  const applied = new Map<string, number>();
-  for (const row of await db.loadInboundState(connectionId, entityType, [...latest.keys()])) {
-    if (row.remote_updated_at) applied.set(row.remote_id, toMillis(row.remote_updated_at));
-  }
-  return [...latest].filter(([id, occurredAt]) => !(occurredAt <= (applied.get(id) ?? -Infinity))).map(([id]) => id);
+  if (latest.size === 0) return { remoteIds: [], rows: new Map<string, InboundStateRow>() };
+  const rows = new Map((await db.loadInboundState(connectionId, entityType, [...latest.keys()])).map((row) => [row.remote_id, row]));
+  const applied = (id: string) => {
+    const at = rows.get(id)?.remote_updated_at;
+    return at ? toMillis(at) : -Infinity;
+  };
+  // The state read here also serves the first apply of these records (see applyRecords).
+  return { remoteIds: [...latest].filter(([id, occurredAt]) => !(occurredAt <= applied(id))).map(([id]) => id), rows };
 }
 
 /** Remote ids whose current state a work item needs. Deletions are fetched too: the fetch says whether the record is gone. */
@@ -89,10 +91,16 @@ function fetchTargets(item: InboundWork, entityType: EntityType): string[] {
 }
 
 /** Resolves and applies one batch; rows whose local record changed meanwhile are read and resolved again. */
-export async function applyRecords(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[], stats: InboundStats) {
+/**
+ * @param preloaded state rows already read for these records (the first
+ *   attempt uses them; if a row changed since, the guarded apply says retry
+ *   and the next attempt reads it again).
+ */
+export async function applyRecords(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
+                                   stats: InboundStats, preloaded?: Map<string, InboundStateRow>) {
   let pending = records;
   for (let attempt = 0; attempt <= maxRetries && pending.length > 0; attempt++) {
-    const states = await loadStates(db, connectionId, entityType, pending);
+    const states = await loadStates(db, connectionId, entityType, pending, attempt === 0 ? preloaded : undefined);
     const changes: InboundChange[] = [];
     for (const record of pending) {
       const decision = resolveInbound(record, states.get(record.remoteId)!);
@@ -118,8 +126,11 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
   }
 }
 
-async function loadStates(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[]) {
-  const rows = await db.loadInboundState(connectionId, entityType, records.map((r) => r.remoteId));
+async function loadStates(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
+                          preloaded?: Map<string, InboundStateRow>) {
+  const rows = preloaded && records.every((r) => preloaded.has(r.remoteId))
+    ? records.map((r) => preloaded.get(r.remoteId)!)
+    : await db.loadInboundState(connectionId, entityType, records.map((r) => r.remoteId));
   const states = new Map<string, InboundState>(rows.map((row) => [row.remote_id, {
     localId: row.local_id,
     base: row.base,
