@@ -24,6 +24,8 @@ export interface InboundChange {
   remote_updated_at: string;
   local_id?: string;
   expected_local_updated_at?: string;
+  /** Decided as a new record: if another worker maps it meanwhile, the apply answers retry. */
+  expected_unmapped?: boolean;
   set?: Record<string, unknown>;
   base?: Record<string, unknown>;
   references?: Record<string, string | null>;
@@ -49,7 +51,7 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState): Inbou
   const head = { remote_id: remote.remoteId, remote_updated_at: remote.remoteUpdatedAt };
   const guard = state.localId && state.localUpdatedAt
     ? { local_id: state.localId, expected_local_updated_at: state.localUpdatedAt }
-    : {};
+    : { expected_unmapped: true };
 
   if (remote.archived) {
     return { change: { ...head, ...guard, deleted: true }, conflicts: [] };
