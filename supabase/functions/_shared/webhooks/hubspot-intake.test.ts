@@ -277,9 +277,9 @@ describe('hubspot-webhook intake', () => {
       ['not JSON', '[{"eventId": 1,', 'invalid_json'],
       ['empty', '', 'invalid_json'],
       ['a JSON object instead of an array', event(1001, 1), 'invalid_batch'],
-      ['an empty array', [], 'missing_portal_id'],
-      ['events without a portalId', [{ ...event(1001, 1), portalId: undefined }], 'missing_portal_id'],
-      ['a portalId as a string', [{ ...event(1001, 1), portalId: '1001' }], 'missing_portal_id'],
+      ['an empty array', [], 'invalid_events'],
+      ['events without a portalId', [{ ...event(1001, 1), portalId: undefined }], 'invalid_events'],
+      ['a portalId as a string', [{ ...event(1001, 1), portalId: '1001' }], 'invalid_events'],
     ])('%s', async (_label, payload, code) => {
       const h = harness();
       const res = await h.send(await signed(payload));

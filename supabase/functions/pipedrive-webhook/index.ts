@@ -1,0 +1,15 @@
+import { createSql } from '../_shared/db.ts';
+import { parseFunctionEnv } from '../_shared/env.ts';
+import { createPipedriveWebhookHandler, DEFAULT_MAX_BODY_BYTES } from '../_shared/webhooks/pipedrive-intake.ts';
+import { createWebhookStore } from '../_shared/webhooks/webhook-store.ts';
+
+const env = parseFunctionEnv(Deno.env.toObject());
+const store = createWebhookStore(createSql(env.SUPABASE_DB_URL, { max: 10 }), 'pipedrive');
+
+Deno.serve(createPipedriveWebhookHandler({
+  findConnections: store.findConnections,
+  receiveEvents: store.receiveEvents,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  now: Date.now,
+  log: (entry) => console.log(JSON.stringify(entry)),
+}));
