@@ -1,10 +1,9 @@
-import { createSql } from '../_shared/db.ts';
 import { parseFunctionEnv } from '../_shared/env.ts';
 import { createPipedriveWebhookHandler, DEFAULT_MAX_BODY_BYTES } from '../_shared/webhooks/pipedrive-intake.ts';
 import { createWebhookStore } from '../_shared/webhooks/webhook-store.ts';
 
 const env = parseFunctionEnv(Deno.env.toObject());
-const store = createWebhookStore(createSql(env.SUPABASE_DB_URL, { max: 10 }), 'pipedrive');
+const store = createWebhookStore(env.SUPABASE_DB_URL, 'pipedrive');
 
 Deno.serve(createPipedriveWebhookHandler({
   findConnections: store.findConnections,

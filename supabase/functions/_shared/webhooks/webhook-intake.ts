@@ -98,15 +98,43 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export type JsonBody = { ok: true; bytes: Uint8Array; value: unknown } | { ok: false; outcome: IntakeOutcome };
 
-/** Reads at most maxBytes (413 beyond) and parses them as UTF-8 JSON (400 otherwise). */
+/** Deeper JSON than any CRM sends; Postgres' jsonb parser would run out of stack long after this. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Why Postgres could not store this JSON value as jsonb, or null: nesting
+ * deeper than MAX_JSON_DEPTH, or a string with U+0000 or a lone surrogate
+ * (valid JSON escapes that jsonb rejects). Found here, such a request is a
+ * 400; found by the database, it would be a 503 retried for days.
+ */
+export function unstorableJson(value: unknown): string | null {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000') || !item.isWellFormed()) return 'a string holds U+0000 or a lone surrogate';
+    } else if (item !== null && typeof item === 'object') {
+      if (depth >= MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
+      const entries = Array.isArray(item) ? item : Object.entries(item).flat();
+      for (const child of entries) pending.push([child, depth + 1]);
+    }
+  }
+  return null;
+}
+
+/** Reads at most maxBytes (413 beyond) and parses them as UTF-8 JSON that jsonb can hold (400 otherwise). */
 export async function readJsonBody(req: Request, maxBytes: number): Promise<JsonBody> {
   const body = await readBodyWithLimit(req, maxBytes);
   if (!body.ok) return { ok: false, outcome: fail(413, 'payload_too_large', `The body exceeds ${maxBytes} bytes`) };
+  let value: unknown;
   try {
-    return { ok: true, bytes: body.bytes, value: JSON.parse(utf8.decode(body.bytes)) };
+    value = JSON.parse(utf8.decode(body.bytes));
   } catch {
     return { ok: false, outcome: fail(400, 'invalid_json', 'The body is not valid UTF-8 JSON') };
   }
+  const problem = unstorableJson(value);
+  if (problem) return { ok: false, outcome: fail(400, 'unstorable_json', `The body cannot be stored: ${problem}`) };
+  return { ok: true, bytes: body.bytes, value };
 }
 
 /** The request handler around an intake: catches what it throws (500) and logs one line per request. */
