@@ -44,6 +44,24 @@ export async function queuedEvents<T>(sql: postgres.Sql, connectionId: string): 
   return rows.map((row) => row.event);
 }
 
+/** The accounts and secrets of a HubSpot portal and a Pipedrive company, both connected. */
+export interface EndpointAccounts {
+  hubspot: { portalId: number; clientSecret: string };
+  pipedrive: { companyId: number; user: string; password: string };
+}
+
+/** Connects a HubSpot portal and a Pipedrive company (each with its own tenant). */
+export async function connectBothProviders(sql: postgres.Sql, accounts: EndpointAccounts): Promise<TestConnection[]> {
+  const { hubspot, pipedrive } = accounts;
+  return [
+    await createTestConnection(sql, 'hubspot', String(hubspot.portalId), { webhook_secret: hubspot.clientSecret }),
+    await createTestConnection(sql, 'pipedrive', String(pipedrive.companyId), {
+      api_token: 'not-used-by-intake',
+      webhook_secret: `${pipedrive.user}:${pipedrive.password}`,
+    }),
+  ];
+}
+
 export async function dropTestConnection(sql: postgres.Sql, connection: TestConnection | undefined): Promise<void> {
   if (!connection) return;
   const { tenantId, connectionId } = connection;

@@ -10,7 +10,7 @@ import { createPrng } from '../../../scripts/simulators/common/prng.ts';
 import { basicAuthorization } from '../../functions/_shared/providers/pipedrive/webhook-auth.ts';
 import { functionUrl, stackEnv } from './stack-env.ts';
 import { type Endpoint, type FuzzCase, type FuzzTargets, validDelivery } from './webhook-fuzz-cases.ts';
-import { createTestConnection, dropTestConnection, storedFor, type TestConnection } from './webhook-connections.ts';
+import { connectBothProviders, dropTestConnection, storedFor, type TestConnection } from './webhook-connections.ts';
 
 const GOOD_PER_ENDPOINT = 60;
 const GOOD_IN_FLIGHT = 4;
@@ -93,13 +93,7 @@ const percentile = (values: number[], p: number) => {
 const summary = (values: number[]) => `p50 ${percentile(values, 50).toFixed(0)} / p95 ${percentile(values, 95).toFixed(0)} / max ${Math.max(...values).toFixed(0)} ms`;
 
 beforeAll(async () => {
-  connections.push(
-    await createTestConnection(sql, 'hubspot', String(targets.hubspot.portalId), { webhook_secret: targets.hubspot.clientSecret }),
-    await createTestConnection(sql, 'pipedrive', String(targets.pipedrive.companyId), {
-      api_token: 'not-used-by-intake',
-      webhook_secret: `${targets.pipedrive.user}:${targets.pipedrive.password}`,
-    }),
-  );
+  connections.push(...(await connectBothProviders(sql, targets)));
 });
 
 afterAll(async () => {

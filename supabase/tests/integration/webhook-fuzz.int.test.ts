@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrng } from '../../../scripts/simulators/common/prng.ts';
 import { functionUrl, stackEnv } from './stack-env.ts';
 import { type Endpoint, type FuzzCase, fuzzCases, type FuzzTargets, validDelivery } from './webhook-fuzz-cases.ts';
-import { createTestConnection, dropTestConnection, storedFor, type TestConnection } from './webhook-connections.ts';
+import { connectBothProviders, dropTestConnection, storedFor, type TestConnection } from './webhook-connections.ts';
 
 const seed = Number(process.env.CRM_SYNC_FUZZ_SEED ?? 20261125);
 const CASES_PER_ENDPOINT = 5_000;
@@ -77,15 +77,7 @@ const failing = (answers: Answer[], bad: (a: Answer) => boolean) =>
   answers.filter(bad).slice(0, 10).map(describeCase).join('\n');
 
 beforeAll(async () => {
-  connections.push(
-    await createTestConnection(sql, 'hubspot', String(targets.hubspot.portalId), {
-      webhook_secret: targets.hubspot.clientSecret,
-    }),
-    await createTestConnection(sql, 'pipedrive', String(targets.pipedrive.companyId), {
-      api_token: 'not-used-by-intake',
-      webhook_secret: `${targets.pipedrive.user}:${targets.pipedrive.password}`,
-    }),
-  );
+  connections.push(...(await connectBothProviders(sql, targets)));
 });
 
 afterAll(async () => {
