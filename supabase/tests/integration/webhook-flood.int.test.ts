@@ -1,15 +1,18 @@
 // A flood of bad requests must not slow good deliveries: everything a bad
-// request can be refused for (method, content type, credentials, size, JSON,
+// request can be refused for (method, content type, credentials, JSON,
 // schema, time window, signature against a cached connection) is checked
 // before any database work, and lookups of made-up accounts use a pool of
 // their own. Measured: good deliveries' latency alone, then while 24 loops
 // send bad requests to both endpoints as fast as they are answered.
+// (Oversized bodies are the fuzz test's: refused from their Content-Length,
+// their upload may end in a reset rather than the 413.)
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrng } from '../../../scripts/simulators/common/prng.ts';
 import { basicAuthorization } from '../../functions/_shared/providers/pipedrive/webhook-auth.ts';
 import { functionUrl, stackEnv } from './stack-env.ts';
 import { type Endpoint, type FuzzCase, type FuzzTargets, validDelivery } from './webhook-fuzz-cases.ts';
+import { createHttpSender, type RawAnswer } from './webhook-http.ts';
 import { connectBothProviders, dropTestConnection, storedFor, type TestConnection } from './webhook-connections.ts';
 
 const GOOD_PER_ENDPOINT = 60;
@@ -33,6 +36,7 @@ const targets: FuzzTargets = {
   },
 };
 const connections: TestConnection[] = [];
+const sender = createHttpSender(GOOD_IN_FLIGHT + FLOOD_LOOPS);
 
 /** Sends the good deliveries GOOD_IN_FLIGHT at a time; resolves with each one's latency in ms. */
 async function deliverGood(): Promise<number[]> {
@@ -46,10 +50,9 @@ async function deliverGood(): Promise<number[]> {
     while (next < cases.length) {
       const c = cases[next++];
       const started = performance.now();
-      const res = await fetch(targets[c.endpoint].url, { method: 'POST', headers: c.headers, body: c.body });
-      const body = await res.json();
+      const res = await sender.send(targets[c.endpoint].url, c);
       latencies.push(performance.now() - started);
-      expect([res.status, body.accepted > 0]).toEqual([200, true]);
+      expect([res.status, res.status === 200 && JSON.parse(res.text).accepted > 0]).toEqual([200, true]);
     }
   }));
   return latencies;
@@ -66,17 +69,16 @@ const pipedriveEvent = (companyId: number) => ({
 });
 
 /** The bad requests of the flood, in turn: none of them may store anything. */
-function badRequests(): (() => Promise<Response>)[] {
+function badRequests(): (() => Promise<RawAnswer>)[] {
   const { pipedrive, hubspot } = targets;
   const json = { 'content-type': 'application/json' };
-  const post = (url: string, headers: Record<string, string>, body: string) => () => fetch(url, { method: 'POST', headers, body });
+  const post = (url: string, headers: Record<string, string>, body: string) => () => sender.send(url, { method: 'POST', headers, body });
   return [
     () => post(pipedrive.url, { ...json, authorization: basicAuthorization(pipedrive.user, 'guess') }, JSON.stringify(pipedriveEvent(pipedrive.companyId)))(),
     () => post(pipedrive.url, json, JSON.stringify(pipedriveEvent(pipedrive.companyId)))(),
     post(pipedrive.url, { ...json, authorization: basicAuthorization(pipedrive.user, pipedrive.password) }, '{"meta": {"action": '),
     post(pipedrive.url, { ...json, authorization: basicAuthorization(pipedrive.user, pipedrive.password) }, JSON.stringify({ meta: { id: 1 } })),
     post(pipedrive.url, { 'content-type': 'text/plain', authorization: 'Basic x' }, 'hello'),
-    post(pipedrive.url, json, 'x'.repeat(1_100_000)),
     // made-up companies: each one costs one lookup, on the lookup pool only
     () => post(pipedrive.url, { ...json, authorization: basicAuthorization('a', 'b') }, JSON.stringify(pipedriveEvent(1 + Math.floor(Math.random() * 1e9))))(),
     post(hubspot.url, { ...json, 'x-hubspot-signature-v3': btoa('x'.repeat(32)), 'x-hubspot-request-timestamp': String(Date.now()) },
@@ -97,6 +99,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  sender.close();
   for (const connection of connections) await dropTestConnection(sql, connection);
   await sql.end();
 });
@@ -116,7 +119,6 @@ describe('webhook endpoints under a flood of bad requests', () => {
     const flood = Promise.all(Array.from({ length: FLOOD_LOOPS }, async (_, loop) => {
       for (let i = loop; flooding; i++) {
         const res = await bad[i % bad.length]();
-        await res.arrayBuffer();
         badSent++;
         badStatuses[res.status] = (badStatuses[res.status] ?? 0) + 1;
       }

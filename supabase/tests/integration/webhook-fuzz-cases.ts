@@ -221,6 +221,7 @@ function mutateBytes(prng: Prng, text: string): { label: string; breaks: boolean
 
 /** Bodies over the limit cost their size in upload: a few per endpoint show the 413. */
 const MAX_OVERSIZED = 4;
+export const OVERSIZED_LABEL = 'over the size limit';
 
 // ------------------------------------------------------------------ requests
 
@@ -366,7 +367,7 @@ export async function fuzzCases(
         const limit = endpoint === 'hubspot' ? HUBSPOT_MAX_BODY : PIPEDRIVE_MAX_BODY;
         const body = `${' '.repeat(limit)}${original.body}`;
         const request = endpoint === 'hubspot' ? await hubSpotRequest(targets, body) : original;
-        cases.push({ ...original, ...request, label: 'over the size limit', expect: 'reject', body });
+        cases.push({ ...original, ...request, label: OVERSIZED_LABEL, expect: 'reject', body });
       }
     }
   }

@@ -4,12 +4,21 @@
 // that is invalid by construction gets a 4xx, a replay stores nothing, and
 // the database holds exactly what the 2xx answers say was accepted. After the
 // storm both functions still take a valid delivery.
-// CRM_SYNC_FUZZ_SEED=<n> replays a run (the seed is in every failure message).
+// CRM_SYNC_FUZZ_SEED=<n> replays a run's cases (the seed is in every failure
+// message); the times in them (signature timestamps, event times) are the run's own.
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrng } from '../../../scripts/simulators/common/prng.ts';
 import { functionUrl, stackEnv } from './stack-env.ts';
-import { type Endpoint, type FuzzCase, fuzzCases, type FuzzTargets, validDelivery } from './webhook-fuzz-cases.ts';
+import {
+  type Endpoint,
+  type FuzzCase,
+  fuzzCases,
+  type FuzzTargets,
+  OVERSIZED_LABEL,
+  validDelivery,
+} from './webhook-fuzz-cases.ts';
+import { createHttpSender } from './webhook-http.ts';
 import { connectBothProviders, dropTestConnection, storedFor, type TestConnection } from './webhook-connections.ts';
 
 const seed = Number(process.env.CRM_SYNC_FUZZ_SEED ?? 20261125);
@@ -43,20 +52,12 @@ interface Answer {
   error?: string;
 }
 
+const sender = createHttpSender(CONCURRENCY);
+
 async function send(fuzz: FuzzCase): Promise<Answer> {
-  try {
-    const res = await fetch(targets[fuzz.endpoint].url + fuzz.search, {
-      method: fuzz.method,
-      headers: fuzz.headers,
-      body: fuzz.body,
-    });
-    const text = await res.text();
-    let accepted = 0;
-    if (res.status === 200) accepted = Number(JSON.parse(text).accepted);
-    return { case: fuzz, status: res.status, accepted };
-  } catch (error) {
-    return { case: fuzz, status: 0, accepted: 0, error: String(error) };
-  }
+  const { status, text, error } = await sender.send(targets[fuzz.endpoint].url + fuzz.search, fuzz);
+  const accepted = status === 200 ? Number(JSON.parse(text).accepted) : 0;
+  return { case: fuzz, status, accepted, ...(error ? { error } : {}) };
 }
 
 async function sendAll(cases: FuzzCase[]): Promise<Answer[]> {
@@ -81,6 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  sender.close();
   for (const connection of connections) await dropTestConnection(sql, connection);
   await sql.end();
 });
@@ -97,15 +99,21 @@ describe(`webhook endpoints under fuzzing (seed ${seed})`, () => {
 
     const cases = await fuzzCases(seed, targets, originals, CASES_PER_ENDPOINT);
     const started = Date.now();
+    const cpuBefore = process.cpuUsage();
     const answers = await sendAll(cases);
     const elapsedMs = Date.now() - started;
+    const clientCpu = process.cpuUsage(cpuBefore);
     const byStatus: Record<string, number> = {};
     for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
-    console.log(`fuzz seed ${seed}: ${answers.length} requests in ${elapsedMs} ms; answers by status ${JSON.stringify(byStatus)}`);
+    console.log(`fuzz seed ${seed}: ${answers.length} requests in ${elapsedMs} ms (sender CPU ${Math.round((clientCpu.user + clientCpu.system) / 1000)} ms); answers by status ${JSON.stringify(byStatus)}`);
 
-    expect(failing(answers, (a) => a.status === 0 || a.status >= 500), `seed ${seed}: 5xx or no answer`).toBe('');
+    // A body over the limit is refused from its Content-Length, without reading it: the connection may then close
+    // while the client is still uploading, which the client sees as a reset rather than the 413.
+    const cutOff = (a: Answer) => a.status === 0 && a.case.label === OVERSIZED_LABEL;
+    expect(failing(answers, (a) => (a.status === 0 && !cutOff(a)) || a.status >= 500), `seed ${seed}: 5xx or no answer`)
+      .toBe('');
     expect(
-      failing(answers, (a) => a.case.expect === 'reject' && (a.status < 400 || a.status >= 500)),
+      failing(answers, (a) => a.case.expect === 'reject' && !cutOff(a) && (a.status < 400 || a.status >= 500)),
       `seed ${seed}: accepted although invalid`,
     ).toBe('');
     expect(
