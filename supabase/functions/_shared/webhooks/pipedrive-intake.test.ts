@@ -118,6 +118,8 @@ describe('pipedrive-webhook intake', () => {
     ['delete', { data: null, previous: { id: 42, name: 'Zoë Ågren' } }],
     ['delete', { data: null, previous: { id: 42 }, meta: { merged_to_id: '77' } }],
     ['change', { meta: { merged_from_id: '42', entity_id: '77' } }],
+    ['change', { meta: { user_id: 1, webhook_id: 3, merged_from_id: 42, unknown_field: { x: 1 } } }],
+    ['create', { previous: null, meta: { timestamp: '2026-11-25T21:59:58+02:00', change_source: 'api' } }],
   ] as const)('accepts a %s event', async (action, overrides) => {
     const h = harness();
     const payload = event({ ...overrides, meta: { action, ...('meta' in overrides ? overrides.meta : {}) } });

@@ -9,6 +9,8 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Record ids are integers sent as strings; leads have uuids. */
 const entityId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'expected a record id');
 const numericId = z.string().regex(/^\d{1,20}$/, 'expected a numeric id as a string');
+/** Ids intake does not depend on: documented as strings, taken as integers too. */
+const anyId = z.union([z.string().max(64), z.number().int()]);
 const record = z.record(z.string(), z.unknown());
 
 export const PIPEDRIVE_ACTIONS = ['create', 'change', 'delete'] as const;
@@ -30,10 +32,10 @@ export const pipedriveWebhookMetaSchema = z.looseObject({
   attempt: z.number().int().min(1).max(100).optional(),
   correlation_id: z.string().max(200).nullable().optional(),
   is_bulk_edit: z.boolean().optional(),
-  user_id: numericId.nullable().optional(),
-  webhook_id: numericId.optional(),
-  merged_to_id: entityId.optional(),
-  merged_from_id: entityId.optional(),
+  user_id: anyId.nullable().optional(),
+  webhook_id: anyId.optional(),
+  merged_to_id: anyId.optional(),
+  merged_from_id: anyId.optional(),
 });
 
 export const pipedriveWebhookEventSchema = z
