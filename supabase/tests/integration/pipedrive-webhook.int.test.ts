@@ -13,7 +13,13 @@ import type { WebhookEvent } from '../../../scripts/simulators/pipedrive/webhook
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/_shared/webhooks/pipedrive-intake.ts';
 import { basicAuthorization } from '../../functions/_shared/providers/pipedrive/webhook-auth.ts';
 import { functionUrl, stackEnv } from './stack-env.ts';
-import { createTestConnection, dropTestConnection, queuedEvents, storedFor, type TestConnection } from './webhook-connections.ts';
+import {
+  createTestConnection,
+  dropTestConnection,
+  queuedEvents,
+  storedFor,
+  type TestConnection,
+} from './webhook-connections.ts';
 
 const env = stackEnv();
 const sql = postgres(env.dbUrl, { max: 2, onnotice: () => {} });
@@ -50,9 +56,13 @@ async function unsubscribeAll(): Promise<void> {
 
 /** Creates, changes and deletes one person as a Pipedrive user: three events. */
 async function personLifecycle(name: string): Promise<void> {
-  const created = await control(sim, 'POST', '/objects/persons', { values: { name, emails: [{ value: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com` }] } });
+  const created = await control(sim, 'POST', '/objects/persons', {
+    values: { name, emails: [{ value: `${name.toLowerCase().replace(/\W+/g, '.')}@example.com` }] },
+  });
   expect(created.status).toBe(201);
-  expect((await control(sim, 'PATCH', `/objects/persons/${created.body.id}`, { values: { name: `${name} Jr` } })).status).toBe(200);
+  expect(
+    (await control(sim, 'PATCH', `/objects/persons/${created.body.id}`, { values: { name: `${name} Jr` } })).status,
+  ).toBe(200);
   expect((await control(sim, 'DELETE', `/objects/persons/${created.body.id}`, {})).status).toBe(204);
 }
 
@@ -69,7 +79,9 @@ beforeAll(async () => {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const headers = Object.entries(request.headers)
-      .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host' && entry[0] !== 'connection');
+      .filter((entry): entry is [string, string] =>
+        typeof entry[1] === 'string' && entry[0] !== 'host' && entry[0] !== 'connection'
+      );
     const answer = await fetch(url, { method: request.method, headers, body });
     const text = await answer.text();
     let attempt = 0;
@@ -81,7 +93,9 @@ beforeAll(async () => {
       response.writeHead(502, { 'content-type': 'text/plain' }).end('the answer was lost on the way back');
       return;
     }
-    response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(text);
+    response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(
+      text,
+    );
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/pipedrive-webhook`;
@@ -121,7 +135,9 @@ describe('pipedrive-webhook function', () => {
 
     // Deliveries run in parallel, so the queue may hold them in another order.
     const queued = new Map((await queuedEvents<WebhookEvent>(sql, connection.connectionId)).map((e) => [e.meta.id, e]));
-    expect(sent.map((e) => queued.get(e.meta.id))).toEqual(sent.map((e) => ({ ...e, meta: { ...e.meta, attempt: 1 } })));
+    expect(sent.map((e) => queued.get(e.meta.id))).toEqual(
+      sent.map((e) => ({ ...e, meta: { ...e.meta, attempt: 1 } })),
+    );
     const [message] = await sql<{ message: Record<string, unknown> }[]>`
       select message from pgmq.q_crm_inbound where message -> 'event' -> 'meta' ->> 'id' = ${sent[0].meta.id}`;
     expect(message.message).toMatchObject({
@@ -165,14 +181,23 @@ describe('pipedrive-webhook function', () => {
   it('answers 401 JSON without credentials, 404 to an unknown company and 413 to an oversized body', async () => {
     const event = {
       meta: {
-        action: 'create', entity: 'person', entity_id: '1', id: crypto.randomUUID(), company_id: String(companyId),
-        timestamp: new Date().toISOString(), version: '2.0',
+        action: 'create',
+        entity: 'person',
+        entity_id: '1',
+        id: crypto.randomUUID(),
+        company_id: String(companyId),
+        timestamp: new Date().toISOString(),
+        version: '2.0',
       },
       data: { id: 1 },
       previous: null,
     };
     const post = (body: string, authorization?: string) =>
-      fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) } });
+      fetch(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      });
     const before = await stored();
 
     const anonymous = await post(JSON.stringify(event));

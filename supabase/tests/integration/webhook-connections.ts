@@ -28,7 +28,10 @@ export async function createTestConnection(
  * What the connections' deliveries left: receipts, and messages queued on
  * crm_inbound (dead letters included, in case the worker gave up on one).
  */
-export async function storedFor(sql: postgres.Sql, connectionIds: string[]): Promise<{ queued: number; receipts: number }> {
+export async function storedFor(
+  sql: postgres.Sql,
+  connectionIds: string[],
+): Promise<{ queued: number; receipts: number }> {
   const [row] = await sql<{ queued: number; receipts: number }[]>`
     select (select count(*) from pgmq.q_crm_inbound where (message ->> 'connection_id')::uuid = any (${connectionIds}::uuid[]))
          + (select count(*) from sync.dead_letters where connection_id = any (${connectionIds}::uuid[])) as queued,

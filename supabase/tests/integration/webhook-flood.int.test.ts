@@ -61,8 +61,13 @@ async function deliverGood(): Promise<number[]> {
 const now = () => new Date().toISOString();
 const pipedriveEvent = (companyId: number) => ({
   meta: {
-    action: 'change', entity: 'person', entity_id: '1', id: crypto.randomUUID(), company_id: String(companyId),
-    timestamp: now(), version: '2.0',
+    action: 'change',
+    entity: 'person',
+    entity_id: '1',
+    id: crypto.randomUUID(),
+    company_id: String(companyId),
+    timestamp: now(),
+    version: '2.0',
   },
   data: { id: 1, name: 'x' },
   previous: { name: 'y' },
@@ -72,18 +77,50 @@ const pipedriveEvent = (companyId: number) => ({
 function badRequests(): (() => Promise<RawAnswer>)[] {
   const { pipedrive, hubspot } = targets;
   const json = { 'content-type': 'application/json' };
-  const post = (url: string, headers: Record<string, string>, body: string) => () => sender.send(url, { method: 'POST', headers, body });
+  const post = (url: string, headers: Record<string, string>, body: string) => () =>
+    sender.send(url, { method: 'POST', headers, body });
   return [
-    () => post(pipedrive.url, { ...json, authorization: basicAuthorization(pipedrive.user, 'guess') }, JSON.stringify(pipedriveEvent(pipedrive.companyId)))(),
+    () =>
+      post(
+        pipedrive.url,
+        { ...json, authorization: basicAuthorization(pipedrive.user, 'guess') },
+        JSON.stringify(pipedriveEvent(pipedrive.companyId)),
+      )(),
     () => post(pipedrive.url, json, JSON.stringify(pipedriveEvent(pipedrive.companyId)))(),
-    post(pipedrive.url, { ...json, authorization: basicAuthorization(pipedrive.user, pipedrive.password) }, '{"meta": {"action": '),
-    post(pipedrive.url, { ...json, authorization: basicAuthorization(pipedrive.user, pipedrive.password) }, JSON.stringify({ meta: { id: 1 } })),
+    post(
+      pipedrive.url,
+      { ...json, authorization: basicAuthorization(pipedrive.user, pipedrive.password) },
+      '{"meta": {"action": ',
+    ),
+    post(
+      pipedrive.url,
+      { ...json, authorization: basicAuthorization(pipedrive.user, pipedrive.password) },
+      JSON.stringify({ meta: { id: 1 } }),
+    ),
     post(pipedrive.url, { 'content-type': 'text/plain', authorization: 'Basic x' }, 'hello'),
     // made-up companies: each one costs one lookup, on the lookup pool only
-    () => post(pipedrive.url, { ...json, authorization: basicAuthorization('a', 'b') }, JSON.stringify(pipedriveEvent(1 + Math.floor(Math.random() * 1e9))))(),
-    post(hubspot.url, { ...json, 'x-hubspot-signature-v3': btoa('x'.repeat(32)), 'x-hubspot-request-timestamp': String(Date.now()) },
-      JSON.stringify([{ eventId: 1, portalId: hubspot.portalId, occurredAt: Date.now(), subscriptionType: 'contact.creation' }])),
-    () => post(hubspot.url, { ...json, 'x-hubspot-signature-v3': 'abc', 'x-hubspot-request-timestamp': String(Date.now() - 600_000) }, '[]')(),
+    () =>
+      post(
+        pipedrive.url,
+        { ...json, authorization: basicAuthorization('a', 'b') },
+        JSON.stringify(pipedriveEvent(1 + Math.floor(Math.random() * 1e9))),
+      )(),
+    post(
+      hubspot.url,
+      { ...json, 'x-hubspot-signature-v3': btoa('x'.repeat(32)), 'x-hubspot-request-timestamp': String(Date.now()) },
+      JSON.stringify([{
+        eventId: 1,
+        portalId: hubspot.portalId,
+        occurredAt: Date.now(),
+        subscriptionType: 'contact.creation',
+      }]),
+    ),
+    () =>
+      post(hubspot.url, {
+        ...json,
+        'x-hubspot-signature-v3': 'abc',
+        'x-hubspot-request-timestamp': String(Date.now() - 600_000),
+      }, '[]')(),
     post(hubspot.url, json, '[{"eventId": 1}]'),
   ];
 }
@@ -92,7 +129,10 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
-const summary = (values: number[]) => `p50 ${percentile(values, 50).toFixed(0)} / p95 ${percentile(values, 95).toFixed(0)} / max ${Math.max(...values).toFixed(0)} ms`;
+const summary = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(0)} / p95 ${percentile(values, 95).toFixed(0)} / max ${
+    Math.max(...values).toFixed(0)
+  } ms`;
 
 beforeAll(async () => {
   connections.push(...(await connectBothProviders(sql, targets)));

@@ -43,15 +43,23 @@ const randomUnicode = (prng: Prng) => Array.from({ length: 1 + prng.int(4) }, ()
 function randomJson(prng: Prng, depth = 0): Json {
   const kind = prng.int(depth > 3 ? 5 : 7);
   switch (kind) {
-    case 0: return null;
-    case 1: return prng.chance(0.5);
-    case 2: return prng.pick([0, -1, 1.5, 2 ** 53 + 2, 1e308, -1e-308, prng.int(1_000_000)]);
-    case 3: return prng.pick(['', 'x', randomUnicode(prng), 'a'.repeat(prng.int(3_000)), '2026-11-25T20:00:00Z']);
-    case 4: return String(prng.int(1_000_000_000));
-    case 5: return Array.from({ length: prng.int(5) }, () => randomJson(prng, depth + 1));
+    case 0:
+      return null;
+    case 1:
+      return prng.chance(0.5);
+    case 2:
+      return prng.pick([0, -1, 1.5, 2 ** 53 + 2, 1e308, -1e-308, prng.int(1_000_000)]);
+    case 3:
+      return prng.pick(['', 'x', randomUnicode(prng), 'a'.repeat(prng.int(3_000)), '2026-11-25T20:00:00Z']);
+    case 4:
+      return String(prng.int(1_000_000_000));
+    case 5:
+      return Array.from({ length: prng.int(5) }, () => randomJson(prng, depth + 1));
     default: {
       const keys = ['meta', 'data', 'previous', 'eventId', 'portalId', 'id', 'company_id', randomUnicode(prng)];
-      return Object.fromEntries(Array.from({ length: prng.int(5) }, () => [prng.pick(keys), randomJson(prng, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: prng.int(5) }, () => [prng.pick(keys), randomJson(prng, depth + 1)]),
+      );
     }
   }
 }
@@ -80,7 +88,11 @@ function hubSpotEvents(prng: Prng, portalId: number, now: number): JsonObject[] 
 
 function pipedriveEvent(prng: Prng, companyId: number, now: number): JsonObject {
   const action = prng.pick(['create', 'change', 'delete'] as const);
-  const record = { id: prng.int(1e6), name: `Person ${prng.int(1e6)}`, emails: [{ value: 'p@example.com', primary: true, label: 'work' }] };
+  const record = {
+    id: prng.int(1e6),
+    name: `Person ${prng.int(1e6)}`,
+    emails: [{ value: 'p@example.com', primary: true, label: 'work' }],
+  };
   return {
     meta: {
       action,
@@ -152,7 +164,9 @@ interface Mutation {
 function mutateStructure(prng: Prng, endpoint: Endpoint, payload: Json, now: number, companyId: number): Mutation {
   const copy = structuredClone(payload);
   const hubspot = endpoint === 'hubspot';
-  const target = hubspot ? (copy as JsonObject[])[prng.int((copy as JsonObject[]).length)] : ((copy as JsonObject).meta as JsonObject);
+  const target = hubspot
+    ? (copy as JsonObject[])[prng.int((copy as JsonObject[]).length)]
+    : ((copy as JsonObject).meta as JsonObject);
   const fields = hubspot ? HUBSPOT_FIELDS : pipedriveMetaFields(now, companyId);
   const kind = prng.int(10);
   if (kind <= 2) {
@@ -214,9 +228,17 @@ function mutateBytes(prng: Prng, text: string): { label: string; breaks: boolean
   }
   if (kind === 2) return { label: 'empty body', breaks: true, body: '' };
   if (kind === 3) {
-    return { label: 'random bytes', breaks: true, body: Uint8Array.from({ length: 1 + prng.int(300) }, () => prng.int(256)) };
+    return {
+      label: 'random bytes',
+      breaks: true,
+      body: Uint8Array.from({ length: 1 + prng.int(300) }, () => prng.int(256)),
+    };
   }
-  return { label: 'not UTF-8', breaks: true, body: Uint8Array.from([...bytes.slice(0, 5), 0xc3, 0x28, ...bytes.slice(5)]) };
+  return {
+    label: 'not UTF-8',
+    breaks: true,
+    body: Uint8Array.from([...bytes.slice(0, 5), 0xc3, 0x28, ...bytes.slice(5)]),
+  };
 }
 
 /** Bodies over the limit cost their size in upload: a few per endpoint show the 413. */
@@ -225,7 +247,11 @@ export const OVERSIZED_LABEL = 'over the size limit';
 
 // ------------------------------------------------------------------ requests
 
-async function hubSpotRequest(targets: FuzzTargets, body: string | Uint8Array, options: { search?: string; secret?: string; timestamp?: number } = {}) {
+async function hubSpotRequest(
+  targets: FuzzTargets,
+  body: string | Uint8Array,
+  options: { search?: string; secret?: string; timestamp?: number } = {},
+) {
   const timestamp = String(options.timestamp ?? Date.now());
   const search = options.search ?? '';
   const signature = await signHubSpotV3({
@@ -247,19 +273,44 @@ async function hubSpotRequest(targets: FuzzTargets, body: string | Uint8Array, o
 
 function pipedriveHeaders(targets: FuzzTargets): Record<string, string> {
   const { user, password } = targets.pipedrive;
-  return { 'content-type': 'application/json', authorization: basicAuthorization(user, password), 'user-agent': 'Pipedrive Webhooks' };
+  return {
+    'content-type': 'application/json',
+    authorization: basicAuthorization(user, password),
+    'user-agent': 'Pipedrive Webhooks',
+  };
 }
 
 /** A valid delivery: what the provider would send. */
-export async function validDelivery(prng: Prng, endpoint: Endpoint, targets: FuzzTargets): Promise<FuzzCase & { payload: Json }> {
+export async function validDelivery(
+  prng: Prng,
+  endpoint: Endpoint,
+  targets: FuzzTargets,
+): Promise<FuzzCase & { payload: Json }> {
   const now = Date.now();
   if (endpoint === 'hubspot') {
     const payload = hubSpotEvents(prng, targets.hubspot.portalId, now);
     const body = JSON.stringify(payload);
-    return { endpoint, label: 'valid', expect: 'any', method: 'POST', ...(await hubSpotRequest(targets, body)), body, payload };
+    return {
+      endpoint,
+      label: 'valid',
+      expect: 'any',
+      method: 'POST',
+      ...(await hubSpotRequest(targets, body)),
+      body,
+      payload,
+    };
   }
   const payload = pipedriveEvent(prng, targets.pipedrive.companyId, now);
-  return { endpoint, label: 'valid', expect: 'any', method: 'POST', search: '', headers: pipedriveHeaders(targets), body: JSON.stringify(payload), payload };
+  return {
+    endpoint,
+    label: 'valid',
+    expect: 'any',
+    method: 'POST',
+    search: '',
+    headers: pipedriveHeaders(targets),
+    body: JSON.stringify(payload),
+    payload,
+  };
 }
 
 /** A header-level mutation of a valid delivery; every one of them is refused. */
@@ -272,12 +323,25 @@ function mutateHeaders(prng: Prng, base: FuzzCase, targets: FuzzTargets): FuzzCa
     return { ...base, label: `without ${name}`, expect: 'reject', headers };
   }
   if (kind === 1) {
-    headers['content-type'] = prng.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x', 'application/json-seq', 'application/x-www-form-urlencoded', randomHeaderValue(prng) || 'x/y']);
+    headers['content-type'] = prng.pick([
+      'text/plain',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'application/json-seq',
+      'application/x-www-form-urlencoded',
+      randomHeaderValue(prng) || 'x/y',
+    ]);
     return { ...base, label: `content-type ${headers['content-type']}`, expect: 'reject', headers };
   }
   if (kind === 2) {
     const method = prng.pick(['GET', 'PUT', 'PATCH', 'DELETE']);
-    return { ...base, label: `method ${method}`, expect: 'reject', method, body: method === 'GET' ? undefined : base.body };
+    return {
+      ...base,
+      label: `method ${method}`,
+      expect: 'reject',
+      method,
+      body: method === 'GET' ? undefined : base.body,
+    };
   }
   if (base.endpoint === 'pipedrive') {
     const { user, password } = targets.pipedrive;
@@ -352,17 +416,42 @@ export async function fuzzCases(
         const resign = endpoint === 'hubspot' && prng.chance(0.5);
         const request = resign ? await hubSpotRequest(targets, mutated.body) : original;
         const breaks = mutated.breaks || (endpoint === 'hubspot' && !resign);
-        cases.push({ ...original, ...request, label: `${mutated.label}${resign ? ', re-signed' : ''}`, expect: breaks ? 'reject' : 'any', body: mutated.body });
+        cases.push({
+          ...original,
+          ...request,
+          label: `${mutated.label}${resign ? ', re-signed' : ''}`,
+          expect: breaks ? 'reject' : 'any',
+          body: mutated.body,
+        });
       } else if (roll < 90) {
         const mutated = mutateStructure(prng, endpoint, original.payload, Date.now(), companyId);
         const resign = endpoint === 'hubspot' && prng.chance(0.8);
-        const request = endpoint === 'hubspot' ? (resign ? await hubSpotRequest(targets, mutated.text) : original) : original;
+        const request = endpoint === 'hubspot'
+          ? (resign ? await hubSpotRequest(targets, mutated.text) : original)
+          : original;
         const breaks = mutated.breaks || (endpoint === 'hubspot' && !resign);
-        cases.push({ ...original, ...request, label: `${mutated.label}${resign ? ', re-signed' : ''}`, expect: breaks ? 'reject' : 'any', body: mutated.text });
+        cases.push({
+          ...original,
+          ...request,
+          label: `${mutated.label}${resign ? ', re-signed' : ''}`,
+          expect: breaks ? 'reject' : 'any',
+          body: mutated.text,
+        });
       } else if (roll < 99 || oversized[endpoint]++ >= MAX_OVERSIZED) {
-        const body = prng.chance(0.5) ? JSON.stringify(randomJson(prng)) : Uint8Array.from({ length: prng.int(200) }, () => prng.int(256));
-        const request = endpoint === 'hubspot' ? await hubSpotRequest(targets, body) : { search: '', headers: pipedriveHeaders(targets) };
-        cases.push({ endpoint, label: 'random payload, valid headers', expect: 'reject', method: 'POST', ...request, body });
+        const body = prng.chance(0.5)
+          ? JSON.stringify(randomJson(prng))
+          : Uint8Array.from({ length: prng.int(200) }, () => prng.int(256));
+        const request = endpoint === 'hubspot'
+          ? await hubSpotRequest(targets, body)
+          : { search: '', headers: pipedriveHeaders(targets) };
+        cases.push({
+          endpoint,
+          label: 'random payload, valid headers',
+          expect: 'reject',
+          method: 'POST',
+          ...request,
+          body,
+        });
       } else {
         const limit = endpoint === 'hubspot' ? HUBSPOT_MAX_BODY : PIPEDRIVE_MAX_BODY;
         const body = `${' '.repeat(limit)}${original.body}`;

@@ -73,7 +73,9 @@ async function sendAll(cases: FuzzCase[]): Promise<Answer[]> {
 }
 
 const describeCase = (a: Answer) =>
-  `${a.case.endpoint} ${a.case.method} "${a.case.label}" (expect ${a.case.expect}) → ${a.status}${a.error ? ` ${a.error}` : ''}`;
+  `${a.case.endpoint} ${a.case.method} "${a.case.label}" (expect ${a.case.expect}) → ${a.status}${
+    a.error ? ` ${a.error}` : ''
+  }`;
 const failing = (answers: Answer[], bad: (a: Answer) => boolean) =>
   answers.filter(bad).slice(0, 10).map(describeCase).join('\n');
 
@@ -88,50 +90,64 @@ afterAll(async () => {
 });
 
 describe(`webhook endpoints under fuzzing (seed ${seed})`, () => {
-  it(`answer ${2 * CASES_PER_ENDPOINT} random and mutated requests without a 5xx and store nothing invalid`, async () => {
-    const before = await storedFor(sql, connectionIds());
-    const originals = [];
-    for (const endpoint of ['hubspot', 'pipedrive'] as Endpoint[]) {
-      for (let i = 0; i < ORIGINALS_PER_ENDPOINT; i++) originals.push(await validDelivery(random, endpoint, targets));
-    }
-    const first = await sendAll(originals);
-    expect(failing(first, (a) => a.status !== 200 || a.accepted === 0), `seed ${seed}`).toBe('');
+  it(
+    `answer ${2 * CASES_PER_ENDPOINT} random and mutated requests without a 5xx and store nothing invalid`,
+    async () => {
+      const before = await storedFor(sql, connectionIds());
+      const originals = [];
+      for (const endpoint of ['hubspot', 'pipedrive'] as Endpoint[]) {
+        for (let i = 0; i < ORIGINALS_PER_ENDPOINT; i++) originals.push(await validDelivery(random, endpoint, targets));
+      }
+      const first = await sendAll(originals);
+      expect(failing(first, (a) => a.status !== 200 || a.accepted === 0), `seed ${seed}`).toBe('');
 
-    const cases = await fuzzCases(seed, targets, originals, CASES_PER_ENDPOINT);
-    const started = Date.now();
-    const cpuBefore = process.cpuUsage();
-    const answers = await sendAll(cases);
-    const elapsedMs = Date.now() - started;
-    const clientCpu = process.cpuUsage(cpuBefore);
-    const byStatus: Record<string, number> = {};
-    for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
-    console.log(`fuzz seed ${seed}: ${answers.length} requests in ${elapsedMs} ms (sender CPU ${Math.round((clientCpu.user + clientCpu.system) / 1000)} ms); answers by status ${JSON.stringify(byStatus)}`);
+      const cases = await fuzzCases(seed, targets, originals, CASES_PER_ENDPOINT);
+      const started = Date.now();
+      const cpuBefore = process.cpuUsage();
+      const answers = await sendAll(cases);
+      const elapsedMs = Date.now() - started;
+      const clientCpu = process.cpuUsage(cpuBefore);
+      const byStatus: Record<string, number> = {};
+      for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
+      console.log(
+        `fuzz seed ${seed}: ${answers.length} requests in ${elapsedMs} ms (sender CPU ${
+          Math.round((clientCpu.user + clientCpu.system) / 1000)
+        } ms); answers by status ${JSON.stringify(byStatus)}`,
+      );
 
-    // A body over the limit is refused from its Content-Length, without reading it: the connection may then close
-    // while the client is still uploading, which the client sees as a reset rather than the 413.
-    const cutOff = (a: Answer) => a.status === 0 && a.case.label === OVERSIZED_LABEL;
-    expect(failing(answers, (a) => (a.status === 0 && !cutOff(a)) || a.status >= 500), `seed ${seed}: 5xx or no answer`)
-      .toBe('');
-    expect(
-      failing(answers, (a) => a.case.expect === 'reject' && !cutOff(a) && (a.status < 400 || a.status >= 500)),
-      `seed ${seed}: accepted although invalid`,
-    ).toBe('');
-    expect(
-      failing(answers, (a) => a.case.expect === 'duplicate' && (a.status !== 200 || a.accepted !== 0)),
-      `seed ${seed}: a replay stored something`,
-    ).toBe('');
-    expect(answers.filter((a) => a.case.expect === 'reject').length).toBeGreaterThan(CASES_PER_ENDPOINT);
-    expect(answers.filter((a) => a.case.expect === 'duplicate').length).toBeGreaterThan(100);
+      // A body over the limit is refused from its Content-Length, without reading it: the connection may then close
+      // while the client is still uploading, which the client sees as a reset rather than the 413.
+      const cutOff = (a: Answer) => a.status === 0 && a.case.label === OVERSIZED_LABEL;
+      expect(
+        failing(answers, (a) => (a.status === 0 && !cutOff(a)) || a.status >= 500),
+        `seed ${seed}: 5xx or no answer`,
+      )
+        .toBe('');
+      expect(
+        failing(answers, (a) => a.case.expect === 'reject' && !cutOff(a) && (a.status < 400 || a.status >= 500)),
+        `seed ${seed}: accepted although invalid`,
+      ).toBe('');
+      expect(
+        failing(answers, (a) => a.case.expect === 'duplicate' && (a.status !== 200 || a.accepted !== 0)),
+        `seed ${seed}: a replay stored something`,
+      ).toBe('');
+      expect(answers.filter((a) => a.case.expect === 'reject').length).toBeGreaterThan(CASES_PER_ENDPOINT);
+      expect(answers.filter((a) => a.case.expect === 'duplicate').length).toBeGreaterThan(100);
 
-    const accepted = [...first, ...answers].reduce((sum, a) => sum + a.accepted, 0);
-    const after = await storedFor(sql, connectionIds());
-    expect(after, `seed ${seed}: what is stored matches what was acknowledged`).toEqual({
-      queued: before.queued + accepted,
-      receipts: before.receipts + accepted,
-    });
+      const accepted = [...first, ...answers].reduce((sum, a) => sum + a.accepted, 0);
+      const after = await storedFor(sql, connectionIds());
+      expect(after, `seed ${seed}: what is stored matches what was acknowledged`).toEqual({
+        queued: before.queued + accepted,
+        receipts: before.receipts + accepted,
+      });
 
-    // Still answering: a fresh valid delivery to each endpoint is stored.
-    const fresh = await sendAll([await validDelivery(random, 'hubspot', targets), await validDelivery(random, 'pipedrive', targets)]);
-    expect(fresh.map((a) => [a.status, a.accepted > 0])).toEqual([[200, true], [200, true]]);
-  }, 120_000);
+      // Still answering: a fresh valid delivery to each endpoint is stored.
+      const fresh = await sendAll([
+        await validDelivery(random, 'hubspot', targets),
+        await validDelivery(random, 'pipedrive', targets),
+      ]);
+      expect(fresh.map((a) => [a.status, a.accepted > 0])).toEqual([[200, true], [200, true]]);
+    },
+    120_000,
+  );
 });

@@ -29,7 +29,10 @@ export function createHttpSender(maxSockets: number) {
         }, (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          response.on(
+            'end',
+            () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
         });
         request.on('error', (error) => resolve({ status: 0, text: '', error: String(error) }));
         request.end(bytes);

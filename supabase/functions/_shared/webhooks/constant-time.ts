@@ -14,7 +14,9 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const encoder = new TextEncoder();
-const bytesOf = (value: string | Uint8Array) => (typeof value === 'string' ? encoder.encode(value) : new Uint8Array(value));
+const bytesOf = (
+  value: string | Uint8Array,
+) => (typeof value === 'string' ? encoder.encode(value) : new Uint8Array(value));
 
 /**
  * Whether a presented secret equals the stored one. Both are hashed first, so

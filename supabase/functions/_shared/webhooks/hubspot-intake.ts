@@ -3,7 +3,9 @@
 // per connection (deduplicated and queued on crm_inbound in one transaction)
 // and acknowledges only after that committed. HubSpot retries any non-2xx
 // answer, so: 2xx for everything stored or deliberately ignored, 4xx for a
-// request that can never succeed, 503 when the store failed.
+// request that can never succeed, 503 when the database failed or was slow.
+// Everything that needs no database (headers, size, JSON, schema) is checked
+// first; the signature needs the connections' secrets.
 import { jsonResponse } from '../http.ts';
 import { dedupeKey, hubSpotWebhookBatchSchema, type HubSpotWebhookEvent } from '../providers/hubspot/webhook-events.ts';
 import {

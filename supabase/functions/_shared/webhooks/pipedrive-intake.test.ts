@@ -21,7 +21,12 @@ const acme: WebhookConnection = {
   webhookSecret: `${user}:${password}`,
 };
 const paused: WebhookConnection = { ...acme, connectionId: 'conn-paused', accountId: '4100002', enabled: false };
-const noSecret: WebhookConnection = { ...acme, connectionId: 'conn-nosecret', accountId: '4100003', webhookSecret: null };
+const noSecret: WebhookConnection = {
+  ...acme,
+  connectionId: 'conn-nosecret',
+  accountId: '4100003',
+  webhookSecret: null,
+};
 
 let nextEvent = 1;
 function event(overrides: { meta?: Record<string, unknown>; data?: unknown; previous?: unknown } = {}) {
@@ -113,14 +118,16 @@ describe('pipedrive-webhook intake', () => {
     ]);
   });
 
-  test.each([
-    ['create', { previous: null }],
-    ['delete', { data: null, previous: { id: 42, name: 'Zoë Ågren' } }],
-    ['delete', { data: null, previous: { id: 42 }, meta: { merged_to_id: '77' } }],
-    ['change', { meta: { merged_from_id: '42', entity_id: '77' } }],
-    ['change', { meta: { user_id: 1, webhook_id: 3, merged_from_id: 42, unknown_field: { x: 1 } } }],
-    ['create', { previous: null, meta: { timestamp: '2026-11-25T21:59:58+02:00', change_source: 'api' } }],
-  ] as const)('accepts a %s event', async (action, overrides) => {
+  test.each(
+    [
+      ['create', { previous: null }],
+      ['delete', { data: null, previous: { id: 42, name: 'Zoë Ågren' } }],
+      ['delete', { data: null, previous: { id: 42 }, meta: { merged_to_id: '77' } }],
+      ['change', { meta: { merged_from_id: '42', entity_id: '77' } }],
+      ['change', { meta: { user_id: 1, webhook_id: 3, merged_from_id: 42, unknown_field: { x: 1 } } }],
+      ['create', { previous: null, meta: { timestamp: '2026-11-25T21:59:58+02:00', change_source: 'api' } }],
+    ] as const,
+  )('accepts a %s event', async (action, overrides) => {
     const h = harness();
     const payload = event({ ...overrides, meta: { action, ...('meta' in overrides ? overrides.meta : {}) } });
     expect((await h.send(delivery(payload))).status).toBe(200);
@@ -187,7 +194,9 @@ describe('pipedrive-webhook intake', () => {
 
     it('for a disabled connection', async () => {
       const h = harness();
-      const req = delivery(event({ meta: { company_id: '4100002' } }), { authorization: basicAuthorization(user, 'x') });
+      const req = delivery(event({ meta: { company_id: '4100002' } }), {
+        authorization: basicAuthorization(user, 'x'),
+      });
       expect((await h.send(req)).status).toBe(401);
     });
   });
@@ -199,7 +208,11 @@ describe('pipedrive-webhook intake', () => {
       ['an empty body', '', 'invalid_json'],
       ['a JSON array (a HubSpot batch)', [valid], 'invalid_event'],
       ['no meta', { data: valid.data, previous: null }, 'invalid_event'],
-      ['a v1 payload', { current: valid.data, previous: null, meta: { ...valid.meta, version: '1.0' } }, 'invalid_event'],
+      [
+        'a v1 payload',
+        { current: valid.data, previous: null, meta: { ...valid.meta, version: '1.0' } },
+        'invalid_event',
+      ],
       ['an unknown action', event({ meta: { action: 'merged' } }), 'invalid_event'],
       ['company_id as a number', event({ meta: { company_id: 4100001 } }), 'invalid_event'],
       ['company_id that is not numeric', event({ meta: { company_id: "4100001' or 1=1" } }), 'invalid_event'],
@@ -221,7 +234,9 @@ describe('pipedrive-webhook intake', () => {
     it('invalid UTF-8', async () => {
       const h = harness();
       const req = delivery('x');
-      const res = await h.send(new Request(url, { method: 'POST', headers: req.headers, body: new Uint8Array([0x7b, 0xff, 0x7d]) }));
+      const res = await h.send(
+        new Request(url, { method: 'POST', headers: req.headers, body: new Uint8Array([0x7b, 0xff, 0x7d]) }),
+      );
       expect(res.body.error.code).toBe('invalid_json');
     });
 

@@ -4,7 +4,7 @@
 // Cheap checks come first, so a flood of bad requests never reaches the
 // database or waits for it.
 import { errorResponse, methodNotAllowed } from '../http.ts';
-import { createConnectionCache, type ConnectionLookup, type WebhookConnection } from './connection-cache.ts';
+import { type ConnectionLookup, createConnectionCache, type WebhookConnection } from './connection-cache.ts';
 import { readBodyWithLimit } from './request-body.ts';
 
 export const CONNECTION_CACHE_TTL_MS = 30_000;
