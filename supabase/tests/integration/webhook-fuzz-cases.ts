@@ -388,6 +388,30 @@ function mutateHeaders(prng: Prng, base: FuzzCase, targets: FuzzTargets): FuzzCa
 }
 
 /**
+ * A valid delivery with a mutated body. HubSpot's is signed after the
+ * mutation (only the content is wrong) with the given chance, else before
+ * it (tampered with in transit, which the signature must catch).
+ */
+async function mutatedCase(
+  prng: Prng,
+  targets: FuzzTargets,
+  original: FuzzCase,
+  mutated: { label: string; breaks: boolean; body: string | Uint8Array },
+  resignChance: number,
+): Promise<FuzzCase> {
+  const resign = original.endpoint === 'hubspot' && prng.chance(resignChance);
+  const request = resign ? await hubSpotRequest(targets, mutated.body) : original;
+  const breaks = mutated.breaks || (original.endpoint === 'hubspot' && !resign);
+  return {
+    ...original,
+    ...request,
+    label: `${mutated.label}${resign ? ', re-signed' : ''}`,
+    expect: breaks ? 'reject' : 'any',
+    body: mutated.body,
+  };
+}
+
+/**
  * `count` cases per endpoint after the given valid deliveries (which the
  * caller sends first, so that their replays are replays).
  */
@@ -412,31 +436,10 @@ export async function fuzzCases(
         cases.push(mutateHeaders(prng, original, targets));
       } else if (roll < 50) {
         const mutated = mutateBytes(prng, original.body as string);
-        // HubSpot: signed after the mutation (only the content is wrong) or before it (tampered in transit)
-        const resign = endpoint === 'hubspot' && prng.chance(0.5);
-        const request = resign ? await hubSpotRequest(targets, mutated.body) : original;
-        const breaks = mutated.breaks || (endpoint === 'hubspot' && !resign);
-        cases.push({
-          ...original,
-          ...request,
-          label: `${mutated.label}${resign ? ', re-signed' : ''}`,
-          expect: breaks ? 'reject' : 'any',
-          body: mutated.body,
-        });
+        cases.push(await mutatedCase(prng, targets, original, mutated, 0.5));
       } else if (roll < 90) {
         const mutated = mutateStructure(prng, endpoint, original.payload, Date.now(), companyId);
-        const resign = endpoint === 'hubspot' && prng.chance(0.8);
-        const request = endpoint === 'hubspot'
-          ? (resign ? await hubSpotRequest(targets, mutated.text) : original)
-          : original;
-        const breaks = mutated.breaks || (endpoint === 'hubspot' && !resign);
-        cases.push({
-          ...original,
-          ...request,
-          label: `${mutated.label}${resign ? ', re-signed' : ''}`,
-          expect: breaks ? 'reject' : 'any',
-          body: mutated.text,
-        });
+        cases.push(await mutatedCase(prng, targets, original, { ...mutated, body: mutated.text }, 0.8));
       } else if (roll < 99 || oversized[endpoint]++ >= MAX_OVERSIZED) {
         const body = prng.chance(0.5)
           ? JSON.stringify(randomJson(prng))
