@@ -111,6 +111,9 @@ export function createSyncDb(sql: Sql) {
     async recordRemoteMerge(connectionId: string, entityType: EntityType, mergedRemoteId: string): Promise<void> {
       await sql`select sync.record_remote_merge(${connectionId}, ${entityType}, ${mergedRemoteId})`;
     },
+    async recordRemoteErasures(connectionId: string, results: { erasure_id: string; ok: boolean; error?: string }[]): Promise<void> {
+      if (results.length) await sql`select privacy.record_remote_erasures(${connectionId}, ${json(sql, results)})`;
+    },
     async reportUnmapped(connectionId: string, direction: 'inbound' | 'outbound', values: (UnmappedValue & { entityType: EntityType; localId?: string | null })[]) {
       if (!values.length) return;
       const rows = values.map((v) => ({ kind: v.kind, remote_value: v.remoteValue, direction, entity_type: v.entityType, local_id: v.localId ?? null }));

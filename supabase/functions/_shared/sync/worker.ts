@@ -56,7 +56,7 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
   const report: WorkerReport = {
     batches: 0,
     inbound: { skipped: 0, fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 },
-    outbound: { created: 0, updated: 0, archived: 0, merged: 0, unchanged: 0, waiting: 0, failed: 0 },
+    outbound: { created: 0, updated: 0, archived: 0, merged: 0, erased: 0, unchanged: 0, waiting: 0, failed: 0 },
     retried: 0,
     deadLettered: 0,
     paused: [],
