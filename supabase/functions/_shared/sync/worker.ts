@@ -169,8 +169,9 @@ async function runForConnection(
     report.deadLettered += (await deps.db.failMessages(queue, ids, `connection ${connectionId} no longer exists`, 1)).dead_lettered;
     return;
   }
-  if (!connection.enabled) {
-    await deps.db.delayMessages(queue, ids, 300); // kept until the connection is enabled again
+  if (!connection.enabled || connection.auth_status === 'needs_reauth') {
+    // Kept until the connection is enabled or re-authorized again (sync.resume_connection makes them visible at once).
+    await deps.db.delayMessages(queue, ids, 300);
     return;
   }
   try {
@@ -182,6 +183,12 @@ async function runForConnection(
       const waitMs = error.retryAfterMs ?? 10_000;
       await deps.db.pauseConnection(connectionId, waitMs, message);
       await deps.db.delayMessages(queue, ids, waitMs / 1000);
+      report.paused.push(connectionId);
+    } else if (error instanceof ProviderError && error.kind === 'unauthorized') {
+      // Retrying cannot help until someone re-authorizes: pause the connection, keep its work, raise an alert.
+      deps.log(`${queue} ${connection.provider}:${connection.account_id}: needs re-authorization: ${message}`);
+      await deps.db.markNeedsReauth(connectionId, message);
+      await deps.db.delayMessages(queue, ids, 300);
       report.paused.push(connectionId);
     } else if (error instanceof BudgetExhaustedError) {
       await deps.db.delayMessages(queue, ids, error.waitMs / 1000);
