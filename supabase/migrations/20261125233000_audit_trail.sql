@@ -142,72 +142,104 @@ begin
 end
 $$;
 
--- The field-level diff of one row: only fields whose value changed, as
--- {"field": {"old": ..., "new": ...}}; bookkeeping columns are left out.
--- With p_redact the values are replaced by {"erased": true}.
-create function audit._diff(p_old jsonb, p_new jsonb, p_redact boolean default false) returns jsonb
+-- A diff with its values gone, {"field": {"erased": true}}: what a GDPR
+-- erasure leaves of an entry.
+create function audit._redact(p_changes jsonb) returns jsonb
 language sql immutable set search_path = ''
 as $$
-  select coalesce(jsonb_object_agg(k.key,
-           case when p_redact then '{"erased": true}'::jsonb
-                else jsonb_build_object('old', coalesce(p_old -> k.key, 'null'), 'new', coalesce(p_new -> k.key, 'null')) end),
-         '{}')
-    from (select jsonb_object_keys(coalesce(p_old, '{}') || coalesce(p_new, '{}')) as key) k
-   where k.key not in ('id', 'tenant_id', 'created_at', 'updated_at')
-     and coalesce(p_old -> k.key, 'null') is distinct from coalesce(p_new -> k.key, 'null')
+  select coalesce(jsonb_object_agg(k, '{"erased": true}'::jsonb), '{}') from jsonb_object_keys(p_changes) k
 $$;
 
-create function audit._record_changes() returns trigger
-language plpgsql security definer set search_path = ''
+-- The field-level diff of one row as SQL over its columns: only fields whose
+-- value changed, {"field": {"old": ..., "new": ...}}; bookkeeping columns
+-- are left out. p_old/p_new name the row aliases (null for none). Comparing
+-- columns natively, not through to_jsonb of whole rows, is what keeps bulk
+-- writes cheap (see scripts/bench/audit-overhead.sql).
+create function audit._diff_sql(p_table regclass, p_old text, p_new text) returns text
+language sql stable set search_path = ''
 as $$
-declare
-  entity constant text := tg_argv[0];
-  erasing constant boolean := audit._erasure_in_progress();
-  src record;
-begin
-  select * into src from audit._change_source();
-  if tg_op = 'INSERT' then
-    insert into audit.entries (tenant_id, entity_type, entity_id, action, changes, source, actor_user_id, actor_connection_id)
-    select coalesce(r ->> 'tenant_id', r ->> 'id')::uuid, entity, (r ->> 'id')::uuid, 'created',
-           audit._diff(null, r, erasing), src.source, src.actor_user_id, src.actor_connection_id
-      from (select to_jsonb(t) as r from new_rows t) n;
-  elsif tg_op = 'UPDATE' then
-    insert into audit.entries (tenant_id, entity_type, entity_id, action, changes, source, actor_user_id, actor_connection_id)
-    select coalesce(n.r ->> 'tenant_id', n.r ->> 'id')::uuid, entity, (n.r ->> 'id')::uuid,
-           case when o.r -> 'deleted_at' = 'null' and n.r -> 'deleted_at' <> 'null' then 'deleted' else 'updated' end,
-           d.changes, src.source, src.actor_user_id, src.actor_connection_id
-      from (select to_jsonb(t) as r from new_rows t) n
-      join (select to_jsonb(t) as r from old_rows t) o on o.r -> 'id' = n.r -> 'id'
-     cross join lateral (select audit._diff(o.r, n.r, erasing) as changes) d
-     where d.changes <> '{}';
-  else
-    insert into audit.entries (tenant_id, entity_type, entity_id, action, changes, source, actor_user_id, actor_connection_id)
-    select coalesce(r ->> 'tenant_id', r ->> 'id')::uuid, entity, (r ->> 'id')::uuid,
-           case when erasing then 'gdpr_deleted' else 'deleted' end,
-           case when erasing then '{}'::jsonb else audit._diff(r, null) end,
-           src.source, src.actor_user_id, src.actor_connection_id
-      from (select to_jsonb(t) as r from old_rows t) o;
-  end if;
-  return null;
-end
+  select coalesce(string_agg(format(
+           'case when %s then jsonb_build_object(%L, jsonb_build_object(''old'', %s, ''new'', %s)) else ''{}''::jsonb end',
+           case when p_old is null then format('%s.%I is not null', p_new, a.attname)
+                when p_new is null then format('%s.%I is not null', p_old, a.attname)
+                else format('%s.%I is distinct from %s.%I', p_old, a.attname, p_new, a.attname) end,
+           a.attname,
+           case when p_old is null then '''null''::jsonb' else format('coalesce(to_jsonb(%s.%I), ''null'')', p_old, a.attname) end,
+           case when p_new is null then '''null''::jsonb' else format('coalesce(to_jsonb(%s.%I), ''null'')', p_new, a.attname) end),
+         ' || ' order by a.attnum), '''{}''::jsonb')
+    from pg_attribute a
+   where a.attrelid = p_table and a.attnum > 0 and not a.attisdropped
+     and a.attname not in ('id', 'tenant_id', 'created_at', 'updated_at')
 $$;
 
--- Puts a table under audit (the crm tables below; tables added later call it too).
+-- Puts a table under audit: a trigger function made for its columns and
+-- three statement-level triggers. Run it again after adding columns (a
+-- pgTAP test checks that every column of every crm table is covered).
 create function audit.track_table(p_table regclass, p_entity_type text) returns void
 language plpgsql security definer set search_path = ''
-as $$
+as $track$
+declare
+  fn constant text := format('audit.%I', '_record_' || replace(p_table::text, '.', '_'));
+  tenant_col constant text := case when exists (select from pg_attribute a where a.attrelid = p_table and a.attname = 'tenant_id'
+                                                                              and not a.attisdropped)
+                                   then 'tenant_id' else 'id' end;
+  columns text;
 begin
+  select string_agg(a.attname::text, ',' order by a.attnum) into columns
+    from pg_attribute a where a.attrelid = p_table and a.attnum > 0 and not a.attisdropped;
+  execute format($f$
+    create or replace function %1$s() returns trigger
+    language plpgsql security definer set search_path = ''
+    as $body$
+    declare
+      erasing constant boolean := audit._erasure_in_progress();
+      src record;
+    begin
+      select * into src from audit._change_source();
+      if tg_op = 'INSERT' then
+        insert into audit.entries (tenant_id, entity_type, entity_id, action, changes, source, actor_user_id, actor_connection_id)
+        select n.%2$I, %3$L, n.id, 'created', case when erasing then audit._redact(d.changes) else d.changes end,
+               src.source, src.actor_user_id, src.actor_connection_id
+          from new_rows n cross join lateral (select %4$s as changes) d;
+      elsif tg_op = 'UPDATE' then
+        insert into audit.entries (tenant_id, entity_type, entity_id, action, changes, source, actor_user_id, actor_connection_id)
+        select n.%2$I, %3$L, n.id,
+               case when d.changes ? 'deleted_at' and d.changes -> 'deleted_at' -> 'old' = 'null' then 'deleted' else 'updated' end,
+               case when erasing then audit._redact(d.changes) else d.changes end,
+               src.source, src.actor_user_id, src.actor_connection_id
+          from new_rows n join old_rows o on o.id = n.id
+         cross join lateral (select %5$s as changes) d
+         where d.changes <> '{}';
+      else
+        insert into audit.entries (tenant_id, entity_type, entity_id, action, changes, source, actor_user_id, actor_connection_id)
+        select o.%2$I, %3$L, o.id, case when erasing then 'gdpr_deleted' else 'deleted' end,
+               case when erasing then '{}'::jsonb else d.changes end,
+               src.source, src.actor_user_id, src.actor_connection_id
+          from old_rows o cross join lateral (select %6$s as changes) d;
+      end if;
+      return null;
+    end
+    $body$
+    $f$,
+    fn, tenant_col, p_entity_type, audit._diff_sql(p_table, null, 'n'), audit._diff_sql(p_table, 'o', 'n'),
+    audit._diff_sql(p_table, 'o', null));
+  execute format('revoke execute on function %s() from public', fn);
+  -- The columns it was made for: a test compares them with the table's.
+  execute format('comment on function %s() is %L', fn, columns);
+  execute format('drop trigger if exists audit_inserts on %s', p_table);
+  execute format('drop trigger if exists audit_updates on %s', p_table);
+  execute format('drop trigger if exists audit_deletes on %s', p_table);
   execute format('create trigger audit_inserts after insert on %s referencing new table as new_rows
-                  for each statement execute function audit._record_changes(%L)', p_table, p_entity_type);
+                  for each statement execute function %s()', p_table, fn);
   execute format('create trigger audit_updates after update on %s referencing old table as old_rows new table as new_rows
-                  for each statement execute function audit._record_changes(%L)', p_table, p_entity_type);
+                  for each statement execute function %s()', p_table, fn);
   execute format('create trigger audit_deletes after delete on %s referencing old table as old_rows
-                  for each statement execute function audit._record_changes(%L)', p_table, p_entity_type);
+                  for each statement execute function %s()', p_table, fn);
 end
-$$;
+$track$;
 
 revoke execute on function audit._erasure_in_progress(), audit._reject_change(), audit._change_source(),
-  audit._diff(jsonb, jsonb, boolean), audit._record_changes(), audit.track_table(regclass, text) from public;
+  audit._redact(jsonb), audit._diff_sql(regclass, text, text), audit.track_table(regclass, text) from public;
 
 select audit.track_table('crm.tenants', 'tenant');
 select audit.track_table('crm.companies', 'company');

@@ -104,13 +104,6 @@ begin
 end
 $$;
 
--- An audit diff with its values gone: {"field": {"erased": true}}.
-create function privacy._redact_changes(p_changes jsonb) returns jsonb
-language sql immutable set search_path = ''
-as $$
-  select coalesce(jsonb_object_agg(k, '{"erased": true}'::jsonb), '{}') from jsonb_object_keys(p_changes) k
-$$;
-
 -- Erases a person. p_requested_by says who asked (a user id, an operator,
 -- "connection:<id>"; not the person's own data). p_origin_connection: the
 -- CRM that asked, which has erased the person already. Returns the erasure
@@ -209,7 +202,7 @@ begin
       or privacy._mentions(r.dedupe_key, needles);
 
   -- Audit: the values recorded for the person and its activities and tasks go; mentions elsewhere too.
-  update audit.entries e set changes = privacy._redact_changes(e.changes)
+  update audit.entries e set changes = audit._redact(e.changes)
    where e.tenant_id = person.tenant_id and e.entity_id = any (linked || person.id) and e.changes <> '{}';
   update audit.entries e set changes = privacy._scrub_json(e.changes, needles)
    where e.tenant_id = person.tenant_id and privacy._mentions(e.changes::text, needles);
@@ -317,7 +310,7 @@ end
 $$;
 
 revoke execute on function privacy._identifiers(crm.contacts), privacy._mentions(text, text[]), privacy._scrub(text, text[]),
-  privacy._scrub_json(jsonb, text[]), privacy._redact_changes(jsonb), privacy.erase_contact(uuid, text, uuid),
+  privacy._scrub_json(jsonb, text[]), privacy.erase_contact(uuid, text, uuid),
   privacy.record_remote_erasures(uuid, jsonb), privacy.export_contact(uuid) from public;
 grant execute on function privacy.erase_contact(uuid, text, uuid), privacy.record_remote_erasures(uuid, jsonb),
   privacy.export_contact(uuid) to service_role;

@@ -2,7 +2,7 @@
 -- the source and the actor; append-only for every role; tenants read only
 -- their own entries; monthly partitions.
 begin;
-select plan(36);
+select plan(37);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-00000000a000', 'Audit A', 'audit-a'),
@@ -91,6 +91,13 @@ select is(
     where c.relnamespace = 'crm'::regnamespace and c.relkind = 'r'
       and not exists (select from pg_trigger t where t.tgrelid = c.oid and t.tgname = 'audit_updates')),
   null, 'every crm table has the audit triggers');
+select is(
+  (select array_agg(c.relname::text order by c.relname) from pg_class c
+    where c.relnamespace = 'crm'::regnamespace and c.relkind = 'r'
+      and obj_description(format('audit.%I', '_record_crm_' || c.relname)::regproc, 'pg_proc') is distinct from
+          (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a
+            where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped)),
+  null, 'the audit trigger of every crm table covers all its current columns (else run audit.track_table again)');
 insert into crm.companies (tenant_id, name) select 'aaaaaaaa-0000-4000-8000-00000000a000', 'Co ' || g from generate_series(1, 50) g;
 update crm.companies set industry = 'Retail' where tenant_id = 'aaaaaaaa-0000-4000-8000-00000000a000';
 select is((select count(*)::int from audit.entries where entity_type = 'company' and action = 'updated'
