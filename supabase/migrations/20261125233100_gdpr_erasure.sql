@@ -220,27 +220,44 @@ begin
 end
 $$;
 
--- The worker's report on remote erasures. p_results: [{erasure_id, ok, error?}].
-create function privacy.record_remote_erasures(p_connection_id uuid, p_results jsonb) returns integer
+-- The worker's report of remote erasures done. p_erasure_ids: the erasures
+-- this connection's CRM confirmed.
+create function privacy.record_remote_erasures(p_connection_id uuid, p_erasure_ids uuid[]) returns integer
 language plpgsql security definer set search_path = ''
 as $$
 declare
   recorded integer;
 begin
-  update privacy.erasure_targets t
-     set status = case when (r ->> 'ok')::boolean then 'erased' else 'failed' end,
-         error = case when (r ->> 'ok')::boolean then null else left(r ->> 'error', 1000) end,
-         updated_at = now()
-    from jsonb_array_elements(p_results) r
-   where t.connection_id = p_connection_id and t.erasure_id = (r ->> 'erasure_id')::uuid;
+  update privacy.erasure_targets t set status = 'erased', error = null, updated_at = now()
+   where t.connection_id = p_connection_id and t.erasure_id = any (p_erasure_ids);
   get diagnostics recorded = row_count;
   update privacy.erasures e set completed_at = now()
-   where e.completed_at is null
-     and e.id in (select (r ->> 'erasure_id')::uuid from jsonb_array_elements(p_results) r)
+   where e.completed_at is null and e.id = any (p_erasure_ids)
      and not exists (select from privacy.erasure_targets t where t.erasure_id = e.id and t.status <> 'erased');
   return recorded;
 end
 $$;
+
+-- A remote erasure that failed for good lands in sync.dead_letters like any
+-- message; its target shows it as failed (with the error) until an operator
+-- replays the letter, which queues it again.
+create function privacy._track_erasure_letters() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  if new.message ->> 'op' is distinct from 'erase' or new.message ->> 'erasure_id' is null then
+    return null;
+  end if;
+  update privacy.erasure_targets t
+     set status = case when new.replayed_at is null then 'failed' else 'queued' end,
+         error = case when new.replayed_at is null then left(new.error, 1000) end,
+         updated_at = now()
+   where t.erasure_id = (new.message ->> 'erasure_id')::uuid and t.connection_id = new.connection_id and t.status <> 'erased';
+  return null;
+end
+$$;
+create trigger track_erasure_letters after insert or update of replayed_at on sync.dead_letters
+  for each row execute function privacy._track_erasure_letters();
 
 -- Right of access: everything held about a person, as one JSON document.
 create function privacy.export_contact(p_contact_id uuid) returns jsonb
@@ -310,7 +327,7 @@ end
 $$;
 
 revoke execute on function privacy._identifiers(crm.contacts), privacy._mentions(text, text[]), privacy._scrub(text, text[]),
-  privacy._scrub_json(jsonb, text[]), privacy.erase_contact(uuid, text, uuid),
-  privacy.record_remote_erasures(uuid, jsonb), privacy.export_contact(uuid) from public;
-grant execute on function privacy.erase_contact(uuid, text, uuid), privacy.record_remote_erasures(uuid, jsonb),
+  privacy._scrub_json(jsonb, text[]), privacy._track_erasure_letters(), privacy.erase_contact(uuid, text, uuid),
+  privacy.record_remote_erasures(uuid, uuid[]), privacy.export_contact(uuid) from public;
+grant execute on function privacy.erase_contact(uuid, text, uuid), privacy.record_remote_erasures(uuid, uuid[]),
   privacy.export_contact(uuid) to service_role;

@@ -3,7 +3,7 @@
 -- CRM holding the person gets an erase message; the access export returns
 -- what is held.
 begin;
-select plan(22);
+select plan(25);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-00000000e000', 'Erase A', 'erase-a'),
@@ -103,8 +103,18 @@ select is(privacy.erase_contact('aaaaaaaa-0000-4000-8000-00000000e001', 'dpo@acm
   (select id from privacy.erasures where local_id = 'aaaaaaaa-0000-4000-8000-00000000e001'), 'erasing again returns the same erasure');
 
 select is(privacy.record_remote_erasures('aaaaaaaa-0000-4000-8000-00000000e0c1',
-  jsonb_build_array(jsonb_build_object('erasure_id', (select id from privacy.erasures where local_id = 'aaaaaaaa-0000-4000-8000-00000000e001'), 'ok', true))),
+  array[(select id from privacy.erasures where local_id = 'aaaaaaaa-0000-4000-8000-00000000e001')]),
   1, 'the worker records a CRM''s erasure');
+select fail_messages.dead_lettered from pgmq.q_crm_outbound q,
+  sync.fail_messages('crm_outbound', array[q.msg_id], 'Pipedrive 403: forbidden', 1) fail_messages
+ where q.message ->> 'op' = 'erase' and q.message ->> 'connection_id' = 'aaaaaaaa-0000-4000-8000-00000000e0c2';
+select results_eq(
+  $$select t.status, t.error, e.completed_at is null from privacy.erasure_targets t join privacy.erasures e on e.id = t.erasure_id
+     where e.local_id = 'aaaaaaaa-0000-4000-8000-00000000e001' order by t.remote_id$$,
+  $$values ('erased', null::text, true), ('failed', 'Pipedrive 403: forbidden', true)$$,
+  'a remote erasure that is dead-lettered shows as failed with its error; the erasure is not complete');
+select is(sync.replay_dead_letters(array(select id from sync.dead_letters where message ->> 'op' = 'erase')), 1, 'the operator replays it');
+select is((select t.status from privacy.erasure_targets t where t.remote_id = '77'), 'queued', 'and it is queued again');
 
 -- Access export, and who may call what.
 select is((privacy.export_contact('aaaaaaaa-0000-4000-8000-00000000e002') -> 'contact' ->> 'email'), 'other@erase.example',

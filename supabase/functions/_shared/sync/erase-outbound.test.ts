@@ -30,7 +30,7 @@ function setup(results: (ids: string[]) => EraseResult[]) {
 }
 
 describe('syncErasures', () => {
-  it('erases each remote record once, and records done, retried and failed outcomes apart', async () => {
+  it('erases each remote record once, records the confirmed erasures, and retries or rejects the failed ones', async () => {
     const { adapter, db, asked, recorded } = setup((ids) => ids.map((remoteId): EraseResult => {
       if (remoteId === '2') return { remoteId, ok: false, retryable: true, error: 'HubSpot 503' };
       if (remoteId === '3') return { remoteId, ok: false, retryable: false, error: 'HubSpot 400: bad id' };
@@ -43,11 +43,7 @@ describe('syncErasures', () => {
     expect(outcome.retry).toEqual([{ ids: [12], error: 'HubSpot 503' }]);
     expect(outcome.rejected).toEqual([{ ids: [13], error: 'HubSpot 400: bad id' }]);
     expect(outcome.stats).toMatchObject({ erased: 1, failed: 2 });
-    expect(recorded).toEqual([
-      { erasure_id: 'e1', ok: true },
-      { erasure_id: 'e1', ok: true },
-      { erasure_id: 'e3', ok: false, error: 'HubSpot 400: bad id' },
-    ]);
+    expect(recorded).toEqual(['e1']);
   });
 
   it('dead-letters a message without a remote id or erasure id and calls the CRM for nothing', async () => {

@@ -1,9 +1,10 @@
 // GDPR erasures in a connected CRM: privacy.erase_contact queued one 'erase'
 // message per CRM holding the person (the remote id travels in the message:
-// the local records are gone). The adapter erases them for good; each
-// outcome is recorded on the erasure's tombstone. A failure that retrying
+// the local records are gone). The adapter erases them for good and each
+// confirmed erasure is recorded on its tombstone. A failure that retrying
 // can fix goes back to the queue with backoff; one that cannot is
-// dead-lettered at once, where an operator sees it.
+// dead-lettered at once, where an operator sees it (and the tombstone shows
+// it as failed: privacy._track_erasure_letters).
 import type { CrmAdapter } from '../providers/adapter.ts';
 import type { OutboundMessage, OutboundOutcome } from './outbound.ts';
 import type { QueueMessage, SyncDb } from './sync-db.ts';
@@ -29,23 +30,18 @@ export async function syncErasures(
   }
   if (byRemote.size === 0) return;
   const results = await adapter.eraseContacts([...byRemote.keys()]);
-  const recorded: { erasure_id: string; ok: boolean; error?: string }[] = [];
+  const erased: string[] = [];
   for (const result of results) {
     const group = byRemote.get(result.remoteId) ?? [];
     const ids = group.map((m) => m.msg_id);
     if (result.ok) {
       outcome.stats.erased++;
       outcome.done.push(...ids);
-      for (const m of group) recorded.push({ erasure_id: m.message.erasure_id!, ok: true });
+      erased.push(...group.map((m) => m.message.erasure_id!));
     } else {
       outcome.stats.failed++;
-      if (result.retryable) {
-        outcome.retry.push({ ids, error: result.error });
-      } else {
-        outcome.rejected.push({ ids, error: result.error });
-        for (const m of group) recorded.push({ erasure_id: m.message.erasure_id!, ok: false, error: result.error });
-      }
+      (result.retryable ? outcome.retry : outcome.rejected).push({ ids, error: result.error });
     }
   }
-  await db.recordRemoteErasures(connectionId, recorded);
+  await db.recordRemoteErasures(connectionId, [...new Set(erased)]);
 }

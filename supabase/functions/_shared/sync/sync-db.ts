@@ -128,8 +128,8 @@ export function createSyncDb(sql: Sql) {
     async recordRemoteMerge(connectionId: string, entityType: EntityType, mergedRemoteId: string): Promise<void> {
       await sql`select sync.record_remote_merge(${connectionId}, ${entityType}, ${mergedRemoteId})`;
     },
-    async recordRemoteErasures(connectionId: string, results: { erasure_id: string; ok: boolean; error?: string }[]): Promise<void> {
-      if (results.length) await sql`select privacy.record_remote_erasures(${connectionId}, ${json(sql, results)})`;
+    async recordRemoteErasures(connectionId: string, erasureIds: string[]): Promise<void> {
+      if (erasureIds.length) await sql`select privacy.record_remote_erasures(${connectionId}, ${erasureIds}::uuid[])`;
     },
     async reportUnmapped(connectionId: string, direction: 'inbound' | 'outbound', values: (UnmappedValue & { entityType: EntityType; localId?: string | null })[]) {
       if (!values.length) return;
