@@ -188,7 +188,7 @@ async function chargeSetupCalls(sql: Sql, connectionId: string, calls: number): 
 /** A wrong token is the caller's mistake: say so plainly. */
 export function describeConnectError(error: unknown): { status: number; code: string; message: string } {
   if (error instanceof ProviderError) {
-    if (error.kind === 'unauthorized') return { status: 422, code: 'invalid_credentials', message: `HubSpot refused the credentials: ${error.message}` };
+    if (error.kind === 'unauthorized') return { status: 422, code: 'invalid_credentials', message: `HubSpot refused the access token: ${error.message}` };
     if (error.kind === 'unavailable' || error.kind === 'rate_limited') return { status: 502, code: 'provider_unavailable', message: error.message };
     return { status: 422, code: 'provider_rejected', message: error.message };
   }
