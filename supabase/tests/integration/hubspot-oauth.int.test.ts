@@ -5,6 +5,8 @@
 // needs_reauth, pauses it with its queued changes kept and raises an alert;
 // connecting again with a new install resumes it and drains the queue.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oauthAccessToken } from '../../functions/_shared/providers/hubspot/oauth.ts';
+import { createSyncDb } from '../../functions/_shared/sync/sync-db.ts';
 import { type HubSpotSyncHarness, startHubSpotSync } from './hubspot-sync-harness.ts';
 import { functionUrl } from './stack-env.ts';
 
@@ -68,6 +70,18 @@ describe('a HubSpot public app', () => {
     expect(Date.parse(after.expires_at)).toBeGreaterThan(Date.now() + 25 * 60_000);
     expect((await hs.control('GET', '/oauth')).refreshes).toBe(2);
     expect(await connection()).toBe('active');
+  });
+
+  it('lets one of many concurrent workers refresh; the others use its token', async () => {
+    await expireAccessToken();
+    const before = (await hs.control('GET', '/oauth')).refreshes;
+    const db = createSyncDb(hs.sql);
+    const stale = await credentials();
+    const tokens = await Promise.all([1, 2, 3, 4].map(() => oauthAccessToken(db, hs.connectionId, stale, hs.sim.url)));
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).not.toBe(stale.access_token);
+    expect((await credentials()).access_token).toBe(tokens[0]);
+    expect((await hs.control('GET', '/oauth')).refreshes).toBe(before + 1);
   });
 
   it('marks the connection needs_reauth when the app is revoked, keeping its queued changes', async () => {
