@@ -139,6 +139,8 @@ describe('against a functions endpoint', () => {
     expect(requests.at(-1)).toMatchObject({ method: 'GET', url: `/functions/v1/connections?tenant_id=${tenant}` });
     expect(stdout.split('\n')[0]).toMatch(/^ID +PROVIDER +ACCOUNT +NAME +STATUS +CREATED$/);
     expect(stdout).toContain('hubspot   62515001  HubSpot simulator  enabled  2026-11-25 18:00:00');
+    answer = { status: 200, body: { connections: [{ ...rows[0], auth_status: 'needs_reauth' }] } };
+    expect((await cli(['connections', '--tenant', tenant], env)).stdout).toContain('HubSpot simulator  needs re-auth');
   });
 
   it('disconnect sends DELETE /connections/<id>', async () => {

@@ -2,7 +2,7 @@
 -- the source and the actor; append-only for every role; tenants read only
 -- their own entries; monthly partitions.
 begin;
-select plan(37);
+select plan(39);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-00000000a000', 'Audit A', 'audit-a'),
@@ -112,6 +112,14 @@ select throws_ok($$insert into audit.entries (tenant_id, entity_type, entity_id,
                    values ('aaaaaaaa-0000-4000-8000-00000000a000', 'contact', gen_random_uuid(), 'created', 'manual')$$,
   '42501', null, 'authenticated cannot forge audit entries');
 select throws_ok($$truncate audit.entries$$, '42501', null, 'authenticated cannot truncate audit entries');
+select set_config('crm_sync.gdpr_erasure', 'on', true);
+select throws_ok($$update audit.entries set changes = '{}'$$, '42501', null, 'the erasure marker does not let authenticated scrub entries');
+select pg_temp.act_as_superuser();
+set local role service_role;
+select throws_ok($$delete from audit.entries$$, '42501', null, 'nor service_role delete them');
+select set_config('crm_sync.gdpr_erasure', '', true);
+reset role;
+select pg_temp.act_as_member('aaaaaaaa-0000-4000-8000-00000000a000');
 select pg_temp.act_as_superuser();
 set local role anon;
 select throws_ok($$select * from audit.entries$$, '42501', null, 'anon cannot read audit entries');
