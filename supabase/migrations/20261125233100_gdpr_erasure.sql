@@ -259,6 +259,31 @@ $$;
 create trigger track_erasure_letters after insert or update of replayed_at on sync.dead_letters
   for each row execute function privacy._track_erasure_letters();
 
+-- A CRM record of an erased person that shows up later (a create that was
+-- in flight during the erasure finishes and records its remote id) is not
+-- mapped: it is erased in that CRM too.
+create function privacy._erase_late_mappings() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+declare
+  erasure uuid;
+begin
+  select e.id into erasure from privacy.erasures e where e.tenant_id = new.tenant_id and e.local_id = new.local_id;
+  if erasure is null then
+    return new;
+  end if;
+  insert into privacy.erasure_targets as t (erasure_id, connection_id, remote_id, status)
+  values (erasure, new.connection_id, new.remote_id, 'queued')
+  on conflict (erasure_id, connection_id) do update set status = 'queued', remote_id = excluded.remote_id, updated_at = now();
+  update privacy.erasures e set completed_at = null where e.id = erasure;
+  perform pgmq.send('crm_outbound', jsonb_build_object('connection_id', new.connection_id, 'entity_type', 'contact',
+    'local_id', new.local_id, 'remote_id', new.remote_id, 'op', 'erase', 'erasure_id', erasure, 'queued_at', now()));
+  return null;
+end
+$$;
+create trigger erase_late_mappings before insert on sync.identity_map
+  for each row when (new.entity_type = 'contact') execute function privacy._erase_late_mappings();
+
 -- Right of access: everything held about a person, as one JSON document.
 create function privacy.export_contact(p_contact_id uuid) returns jsonb
 language plpgsql stable security definer set search_path = ''
@@ -327,7 +352,7 @@ end
 $$;
 
 revoke execute on function privacy._identifiers(crm.contacts), privacy._mentions(text, text[]), privacy._scrub(text, text[]),
-  privacy._scrub_json(jsonb, text[]), privacy._track_erasure_letters(), privacy.erase_contact(uuid, text, uuid),
+  privacy._scrub_json(jsonb, text[]), privacy._track_erasure_letters(), privacy._erase_late_mappings(), privacy.erase_contact(uuid, text, uuid),
   privacy.record_remote_erasures(uuid, uuid[]), privacy.export_contact(uuid) from public;
 grant execute on function privacy.erase_contact(uuid, text, uuid), privacy.record_remote_erasures(uuid, uuid[]),
   privacy.export_contact(uuid) to service_role;

@@ -3,7 +3,7 @@
 -- CRM holding the person gets an erase message; the access export returns
 -- what is held.
 begin;
-select plan(25);
+select plan(27);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-00000000e000', 'Erase A', 'erase-a'),
@@ -115,6 +115,18 @@ select results_eq(
   'a remote erasure that is dead-lettered shows as failed with its error; the erasure is not complete');
 select is(sync.replay_dead_letters(array(select id from sync.dead_letters where message ->> 'op' = 'erase')), 1, 'the operator replays it');
 select is((select t.status from privacy.erasure_targets t where t.remote_id = '77'), 'queued', 'and it is queued again');
+
+-- A create that was in flight during the erasure finishes: the record it made is erased too, not mapped.
+select pgmq.purge_queue('crm_outbound');
+insert into sync.connections (id, tenant_id, provider, account_id) values
+  ('aaaaaaaa-0000-4000-8000-00000000e0c3', 'aaaaaaaa-0000-4000-8000-00000000e000', 'hubspot', 'erase-hs-2');
+select sync.record_outbound_results('aaaaaaaa-0000-4000-8000-00000000e0c3', 'contact',
+  '[{"local_id": "aaaaaaaa-0000-4000-8000-00000000e001", "remote_id": "901", "remote_updated_at": "2026-11-25T12:00:00Z", "base": {}}]');
+select is((select count(*)::int from sync.identity_map where local_id = 'aaaaaaaa-0000-4000-8000-00000000e001'), 0,
+  'a late CRM record of an erased person is not mapped');
+select results_eq($$select message ->> 'op', message ->> 'remote_id' from pgmq.q_crm_outbound
+                     where message ->> 'connection_id' = 'aaaaaaaa-0000-4000-8000-00000000e0c3'$$,
+  $$values ('erase', '901')$$, 'it is erased in that CRM');
 
 -- Access export, and who may call what.
 select is((privacy.export_contact('aaaaaaaa-0000-4000-8000-00000000e002') -> 'contact' ->> 'email'), 'other@erase.example',
