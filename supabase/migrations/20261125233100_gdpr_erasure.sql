@@ -69,6 +69,17 @@ as $$
   select p_text is not null and exists (select from unnest(p_needles) n where strpos(lower(p_text), n) > 0)
 $$;
 
+-- Whether a provider event (as queued) is about the person's remote record:
+-- HubSpot contact.* events name it in objectId, Pipedrive person events in
+-- meta.entity_id. (Events that carry the person's values are also found by
+-- their mentions.)
+create function privacy._event_about(p_event jsonb, p_remote_id text) returns boolean
+language sql immutable set search_path = ''
+as $$
+  select coalesce((p_event ->> 'subscriptionType' like 'contact.%' and p_event ->> 'objectId' = p_remote_id)
+               or (p_event -> 'meta' ->> 'entity' = 'person' and p_event -> 'meta' ->> 'entity_id' = p_remote_id), false)
+$$;
+
 -- Replaces every mention (any case) by "[erased]".
 create function privacy._scrub(p_text text, p_needles text[]) returns text
 language plpgsql immutable set search_path = ''
@@ -182,8 +193,7 @@ begin
           or q.message ->> 'local_id' = $2::text or q.message ->> 'merged_local_id' = $2::text
           or exists (select from jsonb_to_recordset($3) t (connection_id uuid, remote_id text)
                       where q.message ->> 'connection_id' = t.connection_id::text
-                        and q.message -> 'event' ->> 'objectId' = t.remote_id
-                        and q.message -> 'event' ->> 'subscriptionType' like 'contact.%%')$q$, queue_table)
+                        and privacy._event_about(q.message -> 'event', t.remote_id))$q$, queue_table)
       using needles, person.id, targets;
   end loop;
 
@@ -192,8 +202,7 @@ begin
    where d.tenant_id = person.tenant_id
      and (d.message ->> 'local_id' = person.id::text
           or exists (select from jsonb_to_recordset(targets) t (connection_id uuid, remote_id text)
-                      where d.connection_id = t.connection_id and d.message -> 'event' ->> 'objectId' = t.remote_id
-                        and d.message -> 'event' ->> 'subscriptionType' like 'contact.%'));
+                      where d.connection_id = t.connection_id and privacy._event_about(d.message -> 'event', t.remote_id)));
   update sync.dead_letters d set message = privacy._scrub_json(d.message, needles), error = privacy._scrub(d.error, needles)
    where d.tenant_id = person.tenant_id and (privacy._mentions(d.message::text, needles) or privacy._mentions(d.error, needles));
   delete from sync.webhook_receipts r
@@ -351,7 +360,7 @@ begin
 end
 $$;
 
-revoke execute on function privacy._identifiers(crm.contacts), privacy._mentions(text, text[]), privacy._scrub(text, text[]),
+revoke execute on function privacy._identifiers(crm.contacts), privacy._mentions(text, text[]), privacy._event_about(jsonb, text), privacy._scrub(text, text[]),
   privacy._scrub_json(jsonb, text[]), privacy._track_erasure_letters(), privacy._erase_late_mappings(), privacy.erase_contact(uuid, text, uuid),
   privacy.record_remote_erasures(uuid, uuid[]), privacy.export_contact(uuid) from public;
 grant execute on function privacy.erase_contact(uuid, text, uuid), privacy.record_remote_erasures(uuid, uuid[]),

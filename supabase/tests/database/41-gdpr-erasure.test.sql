@@ -3,7 +3,7 @@
 -- CRM holding the person gets an erase message; the access export returns
 -- what is held.
 begin;
-select plan(27);
+select plan(28);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-00000000e000', 'Erase A', 'erase-a'),
@@ -33,6 +33,7 @@ insert into sync.webhook_receipts (connection_id, dedupe_key) values
   ('aaaaaaaa-0000-4000-8000-00000000e0c1', 'contact.propertyChange|501|1764100000000|9|email');
 select pgmq.send('crm_inbound', '{"connection_id": "aaaaaaaa-0000-4000-8000-00000000e0c1", "event": {"subscriptionType": "contact.propertyChange", "objectId": 501, "propertyName": "email", "propertyValue": "zebulon.q@erase.example"}}');
 select pgmq.send('crm_inbound', '{"connection_id": "aaaaaaaa-0000-4000-8000-00000000e0c1", "event": {"subscriptionType": "contact.creation", "objectId": 502}}');
+select pgmq.send('crm_inbound', '{"connection_id": "aaaaaaaa-0000-4000-8000-00000000e0c2", "event": {"meta": {"action": "change", "entity": "person", "entity_id": "77"}, "data": {"id": 77}}}');
 select pgmq.archive('crm_inbound', pgmq.send('crm_inbound', '{"connection_id": "aaaaaaaa-0000-4000-8000-00000000e0c1", "event": {"subscriptionType": "contact.propertyChange", "objectId": 501, "propertyValue": "Quixwright"}}'));
 insert into sync.dead_letters (queue_name, connection_id, tenant_id, message, error, attempts) values
   ('crm_outbound', 'aaaaaaaa-0000-4000-8000-00000000e0c1', 'aaaaaaaa-0000-4000-8000-00000000e000',
@@ -79,6 +80,8 @@ select is((select contact_id from crm.deals where id = 'aaaaaaaa-0000-4000-8000-
 select is((select count(*)::int from crm.contacts where id = 'aaaaaaaa-0000-4000-8000-00000000e002'), 1, 'other people are untouched');
 select is((select count(*)::int from sync.identity_map where local_id = 'aaaaaaaa-0000-4000-8000-00000000e001'), 0, 'identity rows and shadows go');
 select is((select count(*)::int from pgmq.q_crm_inbound where message -> 'event' ->> 'objectId' = '501'), 0, 'queued events about the person go');
+select is((select count(*)::int from pgmq.q_crm_inbound where message -> 'event' -> 'meta' ->> 'entity_id' = '77'), 0,
+  'queued Pipedrive events about the person go too');
 select is((select count(*)::int from pgmq.q_crm_inbound where message -> 'event' ->> 'objectId' = '502'), 1, 'other queued events stay');
 select is((select count(*)::int from sync.dead_letters where message ->> 'local_id' = 'aaaaaaaa-0000-4000-8000-00000000e001'), 0,
   'dead letters about the person go');
