@@ -33,8 +33,8 @@ describe('parseCommandArgs', () => {
   });
 
   it('names a missing required option, and the variable that can stand in for it', () => {
-    const error = usageError(() => parseCommandArgs(connect, ['hubspot', '--tenant', tenant, '--client-secret', 'x']));
-    expect(error.message).toBe('missing --token <token> (or set HUBSPOT_ACCESS_TOKEN)');
+    const error = usageError(() => parseCommandArgs(connect, ['hubspot', '--tenant', tenant, '--token', 'x']));
+    expect(error.message).toBe('missing --client-secret <secret> (or set HUBSPOT_CLIENT_SECRET)');
     expect(error.hint).toBe('crm-sync connect --help');
     expect(error.exitCode).toBe(2);
   });
@@ -79,10 +79,11 @@ describe('argument values', () => {
 describe('commandHelp', () => {
   it('lists the usage, arguments, every option with its notes, and examples', () => {
     const help = commandHelp(connect);
-    expect(help).toMatch(/^Usage: crm-sync connect hubspot --tenant <uuid> --token <token>/);
+    expect(help).toMatch(/^Usage: crm-sync connect hubspot --tenant <uuid> \(--token <token> \| --refresh-token <token> --client-id <id>\)/);
     expect(help).toContain('<provider>  the CRM: hubspot');
     expect(help).toMatch(/--tenant <uuid> +the tenant to connect \(required\)/);
-    expect(help).toMatch(/--token <token> +.* \(required, or set HUBSPOT_ACCESS_TOKEN\)/);
+    expect(help).toMatch(/--token <token> +.* \(default: \$HUBSPOT_ACCESS_TOKEN\)/);
+    expect(help).toMatch(/--client-secret <secret> +.* \(required, or set HUBSPOT_CLIENT_SECRET\)/);
     expect(help).toMatch(/--base-url <url> +API base URL/);
     expect(help).toMatch(/--json +print the result as JSON/);
     expect(help).toMatch(/-h, --help +show this help/);

@@ -103,6 +103,23 @@ describe('against a functions endpoint', () => {
     expect(JSON.parse(json.stdout)).toEqual(result);
   });
 
+  it('connect with a public app\'s refresh token and client id instead of a token', async () => {
+    answer = { status: 201, body: { connection_id: '11111111-2222-4333-8444-555555555555', provider: 'hubspot', account_id: '1', properties: {}, webhook: { configured: true } } };
+    const { code } = await cli(['connect', 'hubspot', '--tenant', tenant, '--refresh-token', 'refresh-1234', '--client-id', 'client-1',
+      '--client-secret', 'secret-1234'], env);
+    expect(code).toBe(0);
+    expect(JSON.parse(requests.at(-1)!.body)).toEqual({
+      tenant_id: tenant, provider: 'hubspot', refresh_token: 'refresh-1234', client_id: 'client-1', client_secret: 'secret-1234',
+    });
+    const both = await cli(['connect', 'hubspot', '--tenant', tenant, '--token', 'pat-1', '--refresh-token', 'refresh-1234', '--client-id', 'c',
+      '--client-secret', 'secret-1234'], env);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --token (a private app) or --refresh-token with --client-id');
+    const noClient = await cli(['connect', 'hubspot', '--tenant', tenant, '--refresh-token', 'refresh-1234', '--client-secret', 'secret-1234'], env);
+    expect(noClient.code).toBe(2);
+    expect(noClient.stderr).toContain('--refresh-token needs --client-id');
+  });
+
   it('a function error becomes its message, a hint and exit 1', async () => {
     answer = { status: 422, body: { error: { code: 'invalid_credentials', message: 'HubSpot refused the access token: HubSpot 401' } } };
     const text = await cli(['connect', 'hubspot', '--tenant', tenant, '--token', 'pat-wrong', '--client-secret', 'secret-1234'], env);
@@ -122,6 +139,8 @@ describe('against a functions endpoint', () => {
     expect(requests.at(-1)).toMatchObject({ method: 'GET', url: `/functions/v1/connections?tenant_id=${tenant}` });
     expect(stdout.split('\n')[0]).toMatch(/^ID +PROVIDER +ACCOUNT +NAME +STATUS +CREATED$/);
     expect(stdout).toContain('hubspot   62515001  HubSpot simulator  enabled  2026-11-25 18:00:00');
+    answer = { status: 200, body: { connections: [{ ...rows[0], auth_status: 'needs_reauth' }] } };
+    expect((await cli(['connections', '--tenant', tenant], env)).stdout).toContain('HubSpot simulator  needs re-auth');
   });
 
   it('disconnect sends DELETE /connections/<id>', async () => {

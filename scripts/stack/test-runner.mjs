@@ -55,7 +55,7 @@ async function runVitest(profile, filters) {
   const code = await runLive(path.join(repoRoot, 'node_modules', '.bin', 'vitest'),
     ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...filters], {
       cwd: repoRoot,
-      env: { ...process.env, ...functionEnvironment(profile), CRM_SYNC_TEST_STACK: '1' },
+      env: { ...process.env, ...functionEnvironment(profile), CRM_SYNC_TEST_STACK: '1', CRM_SYNC_LOG_DIR: profile.logDir },
     });
   if (!fs.existsSync(reportFile)) return { passed: 0, failed: 1 };
   const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));

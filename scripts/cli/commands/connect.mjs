@@ -3,23 +3,29 @@
 import { table, tenantHint, uuidArgument } from '../args.mjs';
 import { UsageError } from '../errors.mjs';
 
+const usage = 'connect hubspot --tenant <uuid> (--token <token> | --refresh-token <token> --client-id <id>) --client-secret <secret> [--app-id <id> --developer-api-key <key>] [--base-url <url>] [--name <name>] [--json]';
+
 /** @type {import('../args.mjs').CommandSpec} */
 export default {
   name: 'connect',
   summary: 'connect a tenant to a CRM account (HubSpot)',
-  usage: 'connect hubspot --tenant <uuid> --token <token> --client-secret <secret> [--app-id <id> --developer-api-key <key>] [--base-url <url>] [--name <name>] [--json]',
+  usage,
   description: [
     'Checks the access token against the account (which also tells its portal id), creates',
     'the properties the sync needs there, stores the connection with its credentials in',
     'Vault. For a public app (--app-id and --developer-api-key) it also sets the webhook',
     'target URL and subscriptions through HubSpot\'s webhooks API; for a private app it',
     'prints the webhook URL and subscriptions to set in the app\'s settings.',
-    'Connecting the same account again updates the connection in place.',
+    'A public app connects with the install\'s refresh token and the app\'s client id instead of',
+    'a token: access tokens are then refreshed before they expire. Connecting the same account',
+    'again updates the connection in place (and resumes one that needed re-authorization).',
   ].join('\n'),
   positionals: [{ name: 'provider', description: 'the CRM: hubspot', required: true, choices: ['hubspot'] }],
   options: {
     tenant: { type: 'string', value: '<uuid>', description: 'the tenant to connect', required: true },
-    token: { type: 'string', value: '<token>', description: 'private app or OAuth access token', required: true, env: 'HUBSPOT_ACCESS_TOKEN' },
+    token: { type: 'string', value: '<token>', description: 'private app access token', env: 'HUBSPOT_ACCESS_TOKEN' },
+    'refresh-token': { type: 'string', value: '<token>', description: 'public (OAuth) app: the install\'s refresh token (with --client-id)', env: 'HUBSPOT_REFRESH_TOKEN' },
+    'client-id': { type: 'string', value: '<id>', description: 'public (OAuth) app: the app\'s client id', env: 'HUBSPOT_CLIENT_ID' },
     'client-secret': { type: 'string', value: '<secret>', description: 'the app\'s client secret, which signs webhooks', required: true, env: 'HUBSPOT_CLIENT_SECRET' },
     'base-url': { type: 'string', value: '<url>', description: 'API base URL (default https://api.hubapi.com; a simulator\'s URL)' },
     name: { type: 'string', value: '<name>', description: 'display name (default "HubSpot <portal id>")' },
@@ -41,6 +47,11 @@ export default {
     if ((appId === undefined) !== (values['developer-api-key'] === undefined)) {
       throw new UsageError('--app-id and --developer-api-key go together (a public app\'s webhooks are set up with both)');
     }
+    const oauth = values['refresh-token'] !== undefined && values['refresh-token'] !== '';
+    if (oauth === (values.token !== undefined && values.token !== '')) {
+      throw new UsageError('give --token (a private app) or --refresh-token with --client-id (a public OAuth app)', `usage: crm-sync ${usage}`);
+    }
+    if (oauth && !values['client-id']) throw new UsageError('--refresh-token needs --client-id (the app\'s client id)');
     const client = await functions();
     out.note(`connecting HubSpot${baseUrl ? ` at ${baseUrl}` : ''} to tenant ${tenantId} (${client.url}) ...`);
     const result = await client.invoke('connections', {
@@ -48,7 +59,7 @@ export default {
       body: {
         tenant_id: tenantId,
         provider: 'hubspot',
-        access_token: values.token,
+        ...(oauth ? { refresh_token: values['refresh-token'], client_id: values['client-id'] } : { access_token: values.token }),
         client_secret: values['client-secret'],
         ...(baseUrl ? { api_base_url: baseUrl } : {}),
         ...(values.name ? { display_name: values.name } : {}),

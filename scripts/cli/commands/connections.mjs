@@ -19,7 +19,7 @@ export default {
 };
 
 /**
- * @param {Array<{id: string, provider: string, account_id: string, display_name: string | null, enabled: boolean, created_at: string}>} rows
+ * @param {Array<{id: string, provider: string, account_id: string, display_name: string | null, enabled: boolean, auth_status?: string, created_at: string}>} rows
  * @param {string} tenantId
  * @returns {string[]}
  */
@@ -27,7 +27,7 @@ export function describeConnections(rows, tenantId) {
   if (rows.length === 0) return [`no connections for tenant ${tenantId} (crm-sync connect hubspot --help)`];
   return columns([
     ['ID', 'PROVIDER', 'ACCOUNT', 'NAME', 'STATUS', 'CREATED'],
-    ...rows.map((r) => [r.id, r.provider, r.account_id, r.display_name ?? '', r.enabled ? 'enabled' : 'disconnected',
+    ...rows.map((r) => [r.id, r.provider, r.account_id, r.display_name ?? '', !r.enabled ? 'disconnected' : r.auth_status === 'needs_reauth' ? 'needs re-auth' : 'enabled',
       String(r.created_at).slice(0, 19).replace('T', ' ')]),
   ]);
 }

@@ -282,6 +282,23 @@ const routes: ControlRoute<SimulatorState>[] = [
     },
   },
   {
+    method: 'GET',
+    pattern: '/_sim/oauth',
+    handler: (_request, state) => ({ status: 200, body: state.oauth.describe() }),
+  },
+  {
+    // A user installs the app as a public (OAuth) app: its refresh token and a first access token.
+    method: 'POST',
+    pattern: '/_sim/oauth/installs',
+    handler: (_request, state) => ({ status: 201, body: { ...state.oauth.install(), client_id: state.oauth.settings.clientId } }),
+  },
+  {
+    // The app is uninstalled: every refresh and access token stops working.
+    method: 'POST',
+    pattern: '/_sim/oauth/revoke',
+    handler: (_request, state) => ({ status: 200, body: { revoked: state.oauth.revoke() } }),
+  },
+  {
     method: 'POST',
     pattern: '/_sim/associations',
     handler(request, state) {

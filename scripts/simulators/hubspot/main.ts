@@ -23,7 +23,9 @@ Usage: main.ts [options]
   --portal-id <n>       Portal (hub) id reported by the API and in webhooks
   --app-id <n>          App id used as sourceId of API writes and in webhooks
   --webhook-url <url>   Deliver webhook events to this URL
-  --client-secret <s>   App client secret that signs webhook deliveries
+  --client-secret <s>   App client secret that signs webhook deliveries (and OAuth token requests)
+  --client-id <id>      App client id for OAuth token requests (default sim-client-id)
+  --token-ttl <s>       Lifetime of OAuth access tokens in seconds (default 1800)
   --rate-limit <n>      Requests per rolling 10 s per token (default 100)
   --daily-limit <n>     Requests per day per token (default 250000)
   --latency-ms <n>      Delay added to every API response
@@ -45,6 +47,8 @@ async function main(): Promise<void> {
       'app-id': { type: 'string' },
       'webhook-url': { type: 'string' },
       'client-secret': { type: 'string' },
+      'client-id': { type: 'string' },
+      'token-ttl': { type: 'string' },
       'rate-limit': { type: 'string' },
       'daily-limit': { type: 'string' },
     },
@@ -68,6 +72,8 @@ async function main(): Promise<void> {
     appId: integer(values['app-id'], 'app-id'),
     webhookUrl: values['webhook-url'] ?? null,
     clientSecret: values['client-secret'],
+    clientId: values['client-id'],
+    accessTokenTtlSeconds: integer(values['token-ttl'], 'token-ttl'),
     rateLimit: {
       maxPerInterval: integer(values['rate-limit'], 'rate-limit'),
       dailyLimit: integer(values['daily-limit'], 'daily-limit'),

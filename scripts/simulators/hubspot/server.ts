@@ -122,16 +122,26 @@ export async function createHubSpotSimulator(options: SimulatorOptions = {}): Pr
       }),
       async handle(raw) {
         const authorization = request.headers.authorization ?? '';
-        const developerRoute = !!match && 'route' in match && match.route.auth === 'developer';
-        const token = developerRoute
+        const routeAuth = !!match && 'route' in match ? match.route.auth : undefined;
+        if (routeAuth === 'oauth' && match && 'route' in match) {
+          // The token endpoint: no bearer token, a form body.
+          return await match.route.handler({ method, path, query: url.searchParams, params: match.params, body: raw, token: '' }, state);
+        }
+        const token = routeAuth === 'developer'
           ? `developer:${url.searchParams.get('hapikey') ?? ''}`
           : /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim() ?? '';
+        const oauth = routeAuth === 'developer' || state.options.tokens.includes(token) ? null : state.oauth.check(token);
         if (
-          developerRoute
-            ? token !== `developer:${state.options.developerApiKey}`
-            : !state.options.tokens.includes(token)
+          routeAuth === 'developer' ? token !== `developer:${state.options.developerApiKey}` : oauth !== null && !oauth.ok
         ) {
           call.outcome = 'unauthorized';
+          if (oauth && !oauth.ok && oauth.expiredMsAgo !== undefined) {
+            throw new HubSpotApiError(
+              401,
+              'EXPIRED_AUTHENTICATION',
+              `The OAuth token used to make this call expired ${Math.ceil(oauth.expiredMsAgo / 1000)} second(s) ago.`,
+            );
+          }
           throw new HubSpotApiError(
             401,
             'INVALID_AUTHENTICATION',

@@ -8,6 +8,7 @@ import { createClock, type SimulatorClock } from '../common/clock.ts';
 import { FaultInjector } from '../common/faults.ts';
 import { createPrng, type Prng } from '../common/prng.ts';
 import { type RateLimitBuckets, RequestLog } from '../common/request-log.ts';
+import { OAuthServer } from './oauth.ts';
 import { OwnerDirectory } from './owners.ts';
 import { PropertyRegistry } from './property-registry.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -26,6 +27,10 @@ export const simulatorOptionsSchema = z.object({
   developerApiKey: z.string().min(1).default('sim-developer-key'),
   webhookUrl: z.string().url().nullable().default(null),
   clientSecret: z.string().min(1).default('sim-client-secret'),
+  /** The app's OAuth client id (its client secret is clientSecret, as for webhook signatures). */
+  clientId: z.string().min(1).default('sim-client-id'),
+  /** Lifetime of OAuth access tokens (HubSpot: 1800 s). */
+  accessTokenTtlSeconds: z.number().int().min(1).default(1800),
   rateLimit: z.object({
     maxPerInterval: z.number().int().positive().optional(),
     intervalMs: z.number().int().positive().optional(),
@@ -64,6 +69,8 @@ export interface SimulatorState {
   store: CrmStore;
   webhooks: WebhookDispatcher;
   rateLimiter: RateLimiter;
+  /** Installs of the app as a public (OAuth) app: refresh and access tokens. */
+  oauth: OAuthServer;
   faults: FaultInjector;
   log: RequestLog<RateLimitBucket>;
   /** Random sequence for seeded data. */
@@ -107,6 +114,10 @@ export function createSimulatorState(options: ResolvedOptions): SimulatorState {
     store,
     webhooks,
     rateLimiter: new RateLimiter(options.rateLimit),
+    oauth: new OAuthServer(
+      { clientId: options.clientId, clientSecret: options.clientSecret, accessTokenTtlSeconds: options.accessTokenTtlSeconds },
+      now,
+    ),
     faults: new FaultInjector(),
     log: new RequestLog<RateLimitBucket>(5_000, RATE_LIMIT_BUCKETS),
     dataPrng: createPrng(options.seed),

@@ -1,7 +1,7 @@
 -- The core schema: platform pieces, crm and sync tables, and RLS enabled on
 -- every table of every project schema.
 begin;
-select plan(29);
+select plan(33);
 
 select has_role('anon');
 select has_role('authenticated');
@@ -13,7 +13,12 @@ select has_function('auth', 'role', array[]::text[]);
 select has_schema('crm');
 select has_schema('sync');
 select tables_are('crm', array['tenants', 'companies', 'contacts', 'deals', 'activities', 'tasks']);
-select tables_are('sync', array['connections', 'identity_map', 'webhook_receipts', 'value_maps', 'field_maps', 'unmapped_values', 'pending_references', 'rate_budgets', 'dead_letters', 'worker_state']);
+select tables_are('sync', array['connections', 'identity_map', 'webhook_receipts', 'value_maps', 'field_maps', 'unmapped_values', 'pending_references', 'rate_budgets', 'dead_letters', 'worker_state', 'alerts']);
+select has_schema('audit');
+select is(array(select c.relname::text from pg_class c where c.relnamespace = 'audit'::regnamespace and c.relkind in ('r', 'p')
+                   and not c.relispartition order by 1), array['entries'], 'audit holds one table (its monthly partitions aside)');
+select has_schema('privacy');
+select tables_are('privacy', array['erasures', 'erasure_targets']);
 
 select columns_are('crm', 'contacts', array['id', 'tenant_id', 'email', 'first_name', 'last_name', 'phone', 'company_id',
   'lifecycle_stage', 'lead_source', 'custom_fields', 'created_at', 'updated_at', 'deleted_at']);
@@ -30,7 +35,7 @@ select col_is_pk('sync', 'identity_map', array['connection_id', 'entity_type', '
 select is(
   (select array_agg(format('%I.%I', n.nspname, c.relname) order by 1)
      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname in ('public', 'crm', 'sync') and c.relkind in ('r', 'p') and not c.relrowsecurity),
+    where n.nspname in ('public', 'crm', 'sync', 'audit', 'privacy') and c.relkind in ('r', 'p') and not c.relrowsecurity),
   null,
   'RLS is enabled on every table of the project schemas');
 

@@ -4,7 +4,7 @@
 -- (A can read/add/change/delete its own rows) catch a missing policy, the
 -- negative ones catch a policy that lets another tenant through.
 begin;
-select plan(82);
+select plan(87);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
@@ -169,6 +169,27 @@ select results_eq('select remote_value from sync.unmapped_values', array['owner-
 select results_eq('select max_requests from sync.rate_budgets', array[11], 'a member sees only their tenant''s rate budgets');
 select results_eq('select error from sync.dead_letters', array['error a'], 'a member sees only their tenant''s dead letters');
 select pg_temp.act_as_superuser();
+
+-- Audit entries and GDPR tombstones: members read their own tenant's.
+insert into privacy.erasures (id, tenant_id, local_id, requested_by) values
+  ('aaaaaaaa-0000-4000-8000-0000000000e1', 'aaaaaaaa-0000-4000-8000-000000000000', gen_random_uuid(), 'dpo a'),
+  ('bbbbbbbb-0000-4000-8000-0000000000e1', 'bbbbbbbb-0000-4000-8000-000000000000', gen_random_uuid(), 'dpo b');
+insert into privacy.erasure_targets (erasure_id, connection_id, remote_id, status) values
+  ('aaaaaaaa-0000-4000-8000-0000000000e1', 'aaaaaaaa-0000-4000-8000-000000000006', 'ra', 'queued'),
+  ('bbbbbbbb-0000-4000-8000-0000000000e1', 'bbbbbbbb-0000-4000-8000-000000000006', 'rb', 'queued');
+insert into sync.alerts (tenant_id, connection_id, kind, message) values
+  ('aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 'needs_reauth', 'alert a'),
+  ('bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 'needs_reauth', 'alert b');
+select pg_temp.act_as_member('aaaaaaaa-0000-4000-8000-000000000000');
+select results_eq('select message from sync.alerts', array['alert a'], 'a member sees only their tenant''s alerts');
+select results_eq('select distinct tenant_id from audit.entries', array['aaaaaaaa-0000-4000-8000-000000000000'::uuid],
+  'a member sees only their tenant''s audit entries');
+select results_eq('select requested_by from privacy.erasures', array['dpo a'], 'a member sees only their tenant''s erasures');
+select results_eq('select remote_id from privacy.erasure_targets', array['ra'], 'a member sees only their tenant''s erasure targets');
+select pg_temp.act_as_superuser();
+set local role anon;
+select throws_ok('select * from privacy.erasures', '42501', null, 'anon cannot read erasures');
+reset role;
 set local role anon;
 select throws_ok('select * from sync.connections', '42501', null, 'anon cannot read connections');
 select throws_ok('select * from sync.identity_map', '42501', null, 'anon cannot read the identity map');

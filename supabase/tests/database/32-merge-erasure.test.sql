@@ -44,8 +44,8 @@ select is(sync.apply_remote_erasure('aaaaaaaa-0000-4000-8000-0000000000c1', 'con
 select is((select count(*)::int from crm.contacts where email = 'erase@x.io'), 0, 'no row is left (not a soft delete)');
 select results_eq(
   $$select message ->> 'connection_id', message ->> 'op' from pgmq.q_crm_outbound$$,
-  $$values ('aaaaaaaa-0000-4000-8000-0000000000c2', 'delete')$$,
-  'only the other connection is told to delete the person');
+  $$values ('aaaaaaaa-0000-4000-8000-0000000000c2', 'erase')$$,
+  'only the other connection is told to erase the person');
 
 select * from finish();
 rollback;

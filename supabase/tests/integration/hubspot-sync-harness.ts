@@ -75,7 +75,15 @@ export function isObjectWrite(r: SimRequest): boolean {
     !r.path.startsWith('/crm/v3/properties');
 }
 
-export async function startHubSpotSync(name: string, simulator: SimulatorOptions = {}): Promise<HubSpotSyncHarness> {
+/**
+ * `credentials` replaces the private app token in the connect request, e.g.
+ * a public app's refresh_token and client_id from the simulator's install.
+ */
+export async function startHubSpotSync(
+  name: string,
+  simulator: SimulatorOptions = {},
+  credentials?: (sim: HubSpotSimulator) => Promise<Record<string, unknown>>,
+): Promise<HubSpotSyncHarness> {
   const env = stackEnv();
   const sql = postgres(env.dbUrl, { max: 4, onnotice: () => {} });
   const portalId = 71_000_000 + Math.floor(Math.random() * 9_000_000);
@@ -125,7 +133,10 @@ export async function startHubSpotSync(name: string, simulator: SimulatorOptions
   const res = await fetch(functionUrl(env, 'connections'), {
     method: 'POST',
     headers: { authorization: `Bearer ${env.serviceRoleKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, api_base_url: sim.url }),
+    body: JSON.stringify({
+      tenant_id: tenantId, provider: 'hubspot', client_secret: clientSecret, api_base_url: sim.url,
+      ...(credentials ? await credentials(sim) : { access_token: token }),
+    }),
   });
   const connected = await res.json();
   expect(res.status, JSON.stringify(connected)).toBe(201);

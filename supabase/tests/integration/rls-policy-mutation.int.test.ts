@@ -1,5 +1,5 @@
 // Proves the tenant-isolation pgTAP test guards every policy: with any one
-// policy of the crm and sync schemas dropped, the test must report a failure.
+// policy of the crm, sync, audit and privacy schemas dropped, the test must report a failure.
 // Each run drops the policy inside a transaction that the test file's own
 // ROLLBACK undoes, so the database is unchanged afterwards.
 import { spawnSync } from 'node:child_process';
@@ -20,7 +20,7 @@ interface Policy {
 
 const policies: Policy[] = await sql<Policy[]>`
   select schemaname, tablename, policyname from pg_policies
-   where schemaname in ('crm', 'sync') order by 1, 2, 3`;
+   where schemaname in ('crm', 'sync', 'audit', 'privacy') order by 1, 2, 3`;
 
 /** Runs the isolation test, optionally with one policy dropped; the failures it reports, as pg_prove would see them. */
 function isolationTestFailures(without?: Policy): string[] {
@@ -43,11 +43,12 @@ function isolationTestFailures(without?: Policy): string[] {
 afterAll(() => sql.end());
 
 describe('the tenant-isolation test guards every policy', () => {
-  it('finds the policies of every crm and sync table', () => {
+  it('finds the policies of every crm, sync, audit and privacy table', () => {
     const tables = new Set(policies.map((p) => `${p.schemaname}.${p.tablename}`));
     expect([...tables].sort()).toEqual([
-      'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
-      'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
+      'audit.entries', 'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
+      'privacy.erasure_targets', 'privacy.erasures',
+      'sync.alerts', 'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
       'sync.value_maps',
     ]);
   });

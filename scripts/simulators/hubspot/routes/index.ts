@@ -4,6 +4,7 @@ import type { RouteDefinition } from './route.ts';
 import { accountInfoRoutes } from './account-info.ts';
 import { associationRoutes } from './associations.ts';
 import { batchRoutes } from './batch.ts';
+import { oauthRoutes } from './oauth.ts';
 import { objectRoutes } from './objects.ts';
 import { ownerRoutes } from './owners.ts';
 import { pipelineRoutes } from './pipelines.ts';
@@ -21,4 +22,5 @@ export const API_ROUTES: RouteDefinition[] = [
   ...pipelineRoutes,
   ...accountInfoRoutes,
   ...webhooksApiRoutes,
+  ...oauthRoutes,
 ];

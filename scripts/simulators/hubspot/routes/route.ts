@@ -13,8 +13,11 @@ export interface RouteDefinition {
   rateLimit: RateLimitClass;
   /** When set, `{objectType}` must be one of these; other types get a 404 as on HubSpot. */
   objectTypes?: readonly ObjectTypeName[];
-  /** Developer-platform routes (webhook settings) take the app's developer API key (`hapikey`), not a token. */
-  auth?: 'developer';
+  /**
+   * Developer-platform routes (webhook settings) take the app's developer API key (`hapikey`), not a token;
+   * the OAuth token endpoint takes none and reads its body as a form, not JSON.
+   */
+  auth?: 'developer' | 'oauth';
   handler: RouteHandler;
 }
 

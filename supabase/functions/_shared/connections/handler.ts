@@ -35,7 +35,7 @@ export function createConnectionsHandler(sql: Sql, publicFunctionsUrl: string) {
       if (req.method === 'GET' && !id) {
         const tenant = z.uuid().safeParse(url.searchParams.get('tenant_id'));
         if (!tenant.success) return errorResponse(400, 'invalid_request', 'tenant_id (a uuid) is required');
-        const rows = await sql`select id, provider, account_id, display_name, enabled, settings, created_at
+        const rows = await sql`select id, provider, account_id, display_name, enabled, auth_status, settings, created_at
                                  from sync.connections where tenant_id = ${tenant.data} order by created_at`;
         return jsonResponse(200, { connections: rows });
       }

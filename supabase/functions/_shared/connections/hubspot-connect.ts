@@ -12,6 +12,7 @@ import { ProviderError } from '../providers/adapter.ts';
 import { createHubSpotCaller, type HubSpotCaller } from '../providers/hubspot/client.ts';
 import { ensureCustomProperties, type SetupReport } from '../providers/hubspot/custom-properties.ts';
 import { hubSpotObjectTypes, webhookSubscriptionTarget } from '../providers/hubspot/object-types.ts';
+import { type RequestToken, requestTokenFromHubSpot } from '../providers/hubspot/oauth.ts';
 import { defaultHubSpotValueMaps } from '../providers/hubspot/value-maps.ts';
 import { defaultHubSpotFieldMap, fieldMapRowsMissing } from '../providers/hubspot/field-map.ts';
 import type { RateBudget } from '../sync/rate-budget.ts';
@@ -19,7 +20,11 @@ import type { RateBudget } from '../sync/rate-budget.ts';
 export const connectHubSpotSchema = z.object({
   tenant_id: z.uuid(),
   provider: z.literal('hubspot'),
-  access_token: z.string().min(10, 'access_token is the private app token or OAuth access token'),
+  /** A private app: its access token. */
+  access_token: z.string().min(10, 'access_token is the private app token').optional(),
+  /** A public (OAuth) app: the refresh token of the install and the app's client id; access tokens are refreshed from them. */
+  refresh_token: z.string().min(10, 'refresh_token is the OAuth refresh token of the app install').optional(),
+  client_id: z.string().min(4).optional(),
   client_secret: z.string().min(8, 'client_secret signs webhooks (the app\'s client secret)'),
   display_name: z.string().max(200).optional(),
   api_base_url: z.url().optional(),
@@ -27,6 +32,12 @@ export const connectHubSpotSchema = z.object({
   /** A public app: its id and developer API key, to set up webhook delivery through the API. */
   app_id: z.number().int().positive().optional(),
   developer_api_key: z.string().min(8).optional(),
+}).refine((r) => (r.access_token === undefined) !== (r.refresh_token === undefined), {
+  message: 'give access_token (a private app) or refresh_token with client_id (a public OAuth app), not both',
+  path: ['access_token'],
+}).refine((r) => (r.refresh_token === undefined) === (r.client_id === undefined), {
+  message: 'refresh_token and client_id go together (a public app\'s tokens are refreshed with both)',
+  path: ['client_id'],
 }).refine((r) => (r.app_id === undefined) === (r.developer_api_key === undefined), {
   message: 'app_id and developer_api_key go together (a public app\'s webhooks are set up with both)',
   path: ['developer_api_key'],
@@ -104,9 +115,11 @@ export async function connectHubSpot(
     basePath,
     budget,
   ) => createHubSpotCaller({ developerApiKey, basePath, budget }),
+  requestToken: RequestToken = requestTokenFromHubSpot,
 ): Promise<ConnectResult> {
   const setupCalls = countingBudget();
-  const api = caller(request.access_token, request.api_base_url, setupCalls);
+  const credentials = await connectCredentials(request, requestToken);
+  const api = caller(credentials.access_token, request.api_base_url, setupCalls);
   const response = await api.call((c) => c.apiRequest({ method: 'GET', path: '/account-info/v3/details' }));
   if (!response.ok) {
     // apiRequest answers with the response instead of throwing.
@@ -124,9 +137,9 @@ export async function connectHubSpot(
   const connectionId = await sql.begin(async (tx) => {
     const [row] = await tx`select sync.connect_account(
         ${request.tenant_id}, 'hubspot', ${accountId}, ${request.display_name ?? `HubSpot ${accountId}`},
-        ${tx.json(settings)}, ${tx.json({ access_token: request.access_token, webhook_secret: request.client_secret })},
-        ${tx.json(defaultHubSpotValueMaps())}) as id`;
+        ${tx.json(settings)}, ${tx.json(credentials)}, ${tx.json(defaultHubSpotValueMaps())}) as id`;
     const id = row.id as string;
+    await tx`select sync.resume_connection(${id})`; // a re-authorized connection drains what waited
     const existing = await tx<{ entity_type: string; local_field: string }[]>`
       select entity_type, local_field from sync.field_maps where connection_id = ${id}`;
     const missing = fieldMapRowsMissing(existing, defaultHubSpotFieldMap());
@@ -152,6 +165,18 @@ export async function connectHubSpot(
         : 'In the HubSpot app settings (Webhooks), set the target URL and create these subscriptions; events are signed with the app\'s client secret.',
     },
   };
+}
+
+/**
+ * The credentials to keep in Vault. A public app's first access token is
+ * fetched now, which also proves the refresh token and client credentials.
+ */
+async function connectCredentials(request: ConnectHubSpotRequest, requestToken: RequestToken) {
+  const webhook_secret = request.client_secret;
+  if (request.access_token) return { access_token: request.access_token, webhook_secret };
+  const oauth = { refresh_token: request.refresh_token!, client_id: request.client_id!, client_secret: request.client_secret };
+  const grant = await requestToken(oauth, request.api_base_url);
+  return { ...oauth, access_token: grant.accessToken, expires_at: new Date(Date.now() + grant.expiresInSeconds * 1000).toISOString(), webhook_secret };
 }
 
 /** Records the setup's calls in the connection's budget, one grant each while its window has room. */

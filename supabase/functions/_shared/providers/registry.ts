@@ -7,6 +7,7 @@ import type { CrmAdapter } from './adapter.ts';
 import { ProviderError } from './adapter.ts';
 import { createHubSpotAdapter } from './hubspot/adapter.ts';
 import { createHubSpotCaller } from './hubspot/client.ts';
+import { isOAuthCredentials, oauthAccessToken } from './hubspot/oauth.ts';
 import { buildFieldMap } from './hubspot/field-map.ts';
 import { buildValueMaps } from './hubspot/value-maps.ts';
 
@@ -16,7 +17,10 @@ export async function adapterFor(db: SyncDb, connection: ConnectionInfo, deadlin
   const basePath = typeof connection.settings.api_base_url === 'string' ? connection.settings.api_base_url : undefined;
   switch (connection.provider) {
     case 'hubspot': {
-      const accessToken = credentials.access_token;
+      // A public app's token is refreshed before it expires; a private app's token does not expire.
+      const accessToken = isOAuthCredentials(credentials)
+        ? await oauthAccessToken(db, connection.id, credentials, basePath)
+        : credentials.access_token;
       if (typeof accessToken !== 'string' || !accessToken) {
         throw new ProviderError(`connection ${connection.id} has no HubSpot access_token in Vault`, 'unauthorized');
       }

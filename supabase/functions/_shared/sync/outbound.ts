@@ -4,6 +4,7 @@
 // edits of one record before the worker runs cost one write.
 import type { EntityType } from '../model/unified.ts';
 import type { CrmAdapter, WriteResult } from '../providers/adapter.ts';
+import { syncErasures } from './erase-outbound.ts';
 import { entityOrder } from './inbound.ts';
 import { planOutbound } from './plan-outbound.ts';
 import type { OutboundResult, QueueMessage, SyncDb } from './sync-db.ts';
@@ -15,9 +16,12 @@ export interface OutboundMessage {
   connection_id: string;
   entity_type: EntityType;
   local_id: string;
-  op: 'upsert' | 'delete' | 'merge';
+  op: 'upsert' | 'delete' | 'merge' | 'erase';
   /** op 'merge': the local record merged into local_id (soft-deleted); the CRM merges its remote record into local_id's. */
   merged_local_id?: string;
+  /** op 'erase' (GDPR): the person's record in this CRM, and the erasure (privacy.erasures) it belongs to. */
+  remote_id?: string;
+  erasure_id?: string;
   /** How many times the record was put back to wait for a record it references. */
   waits?: number;
 }
@@ -30,6 +34,7 @@ export interface OutboundStats {
   updated: number;
   archived: number;
   merged: number;
+  erased: number;
   unchanged: number;
   waiting: number;
   failed: number;
@@ -43,7 +48,10 @@ export interface OutboundOutcome {
   rejected: { ids: number[]; error: string }[];
 }
 
-type OutboundDb = Pick<SyncDb, 'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge'>;
+type OutboundDb = Pick<
+  SyncDb,
+  'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' | 'recordRemoteErasures'
+>;
 
 export async function syncOutbound(
   db: OutboundDb,
@@ -52,15 +60,18 @@ export async function syncOutbound(
   messages: QueueMessage<OutboundMessage>[],
 ): Promise<OutboundOutcome> {
   const outcome: OutboundOutcome = {
-    stats: { created: 0, updated: 0, archived: 0, merged: 0, unchanged: 0, waiting: 0, failed: 0 },
+    stats: { created: 0, updated: 0, archived: 0, merged: 0, erased: 0, unchanged: 0, waiting: 0, failed: 0 },
     done: [],
     retry: [],
     rejected: [],
   };
+  // Erasures first: nothing else about the person is left to send.
+  const erasures = messages.filter((m) => m.message.op === 'erase');
+  if (erasures.length > 0) await syncErasures(db, adapter, connectionId, erasures, outcome);
   for (const entityType of entityOrder) {
     const merges = messages.filter((m) => m.message.entity_type === entityType && m.message.op === 'merge');
     if (merges.length > 0) await syncMerges(db, adapter, connectionId, entityType, merges, outcome);
-    const ofType = messages.filter((m) => m.message.entity_type === entityType && m.message.op !== 'merge');
+    const ofType = messages.filter((m) => m.message.entity_type === entityType && m.message.op !== 'merge' && m.message.op !== 'erase');
     if (ofType.length === 0) continue;
     const idsByLocal = new Map<string, number[]>();
     const waits = new Map<string, number>();

@@ -21,6 +21,8 @@ export interface ConnectionInfo {
   account_id: string;
   settings: Record<string, unknown>;
   enabled: boolean;
+  /** needs_reauth: the CRM refused the credentials; the connection's work waits for a new connect. */
+  auth_status: 'active' | 'needs_reauth';
 }
 
 export interface InboundStateRow {
@@ -71,12 +73,27 @@ export function createSyncDb(sql: Sql) {
     },
     async connection(id: string): Promise<ConnectionInfo | null> {
       const [row] = await sql<ConnectionInfo[]>`
-        select id, tenant_id, provider, account_id, settings, enabled from sync.connections where id = ${id}`;
+        select id, tenant_id, provider, account_id, settings, enabled, auth_status from sync.connections where id = ${id}`;
       return row ?? null;
     },
     async credentials(connectionId: string): Promise<Record<string, unknown>> {
       const [row] = await sql`select sync.connection_credentials(${connectionId}) as credentials`;
       return row.credentials as Record<string, unknown>;
+    },
+    /** Runs `work` holding the connection's credentials lock (one refresher at a time); `save` writes them back to Vault. */
+    async withLockedCredentials<T>(
+      connectionId: string,
+      work: (credentials: Record<string, unknown>, save: (next: Record<string, unknown>) => Promise<void>) => Promise<T>,
+    ): Promise<T> {
+      return await sql.begin(async (tx) => {
+        const [row] = await tx`select sync.lock_connection_credentials(${connectionId}) as credentials`;
+        return await work(row.credentials as Record<string, unknown>, async (next) => {
+          await tx`select sync.set_connection_credentials(${connectionId}, ${json(tx as unknown as Sql, next)})`;
+        });
+      }) as T;
+    },
+    async markNeedsReauth(connectionId: string, reason: string): Promise<void> {
+      await sql`select sync.mark_needs_reauth(${connectionId}, ${reason})`;
     },
     async valueMaps(connectionId: string): Promise<unknown[]> {
       return [...await sql`select kind, remote_value, local_value, remote_context from sync.value_maps where connection_id = ${connectionId}`];
@@ -110,6 +127,9 @@ export function createSyncDb(sql: Sql) {
     },
     async recordRemoteMerge(connectionId: string, entityType: EntityType, mergedRemoteId: string): Promise<void> {
       await sql`select sync.record_remote_merge(${connectionId}, ${entityType}, ${mergedRemoteId})`;
+    },
+    async recordRemoteErasures(connectionId: string, erasureIds: string[]): Promise<void> {
+      if (erasureIds.length) await sql`select privacy.record_remote_erasures(${connectionId}, ${erasureIds}::uuid[])`;
     },
     async reportUnmapped(connectionId: string, direction: 'inbound' | 'outbound', values: (UnmappedValue & { entityType: EntityType; localId?: string | null })[]) {
       if (!values.length) return;

@@ -9,7 +9,7 @@ import { runSyncWorker } from './worker.ts';
 const C1 = 'c1c1c1c1-0000-4000-8000-000000000001';
 const C2 = 'c2c2c2c2-0000-4000-8000-000000000002';
 const GONE = '00000000-0000-4000-8000-00000000dead';
-const connection: ConnectionInfo = { id: C1, tenant_id: 't1', provider: 'hubspot', account_id: '42', settings: {}, enabled: true };
+const connection: ConnectionInfo = { id: C1, tenant_id: 't1', provider: 'hubspot', account_id: '42', settings: {}, enabled: true, auth_status: 'active' };
 
 function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: ConnectionInfo[] = [connection]) {
   const calls: string[] = [];
@@ -26,6 +26,7 @@ function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: Connecti
       return max === 1 ? { retried: 0, dead_lettered: ids.length } : { retried: ids.length, dead_lettered: 0 };
     },
     async pauseConnection(id: string, ms: number) { calls.push(`pause ${id} ${ms}ms`); },
+    async markNeedsReauth(id: string, reason: string) { calls.push(`needs_reauth ${id}: ${reason}`); },
     async holdWorkerLease() { calls.push('lease'); },
     async releaseWorkerLease() { calls.push('release'); },
     async connection(id: string) { return connections.find((c) => c.id === id) ?? null; },
@@ -63,6 +64,27 @@ const run = (db: SyncDb, a: CrmAdapter, kicks: string[] = []) =>
     { budgetMs: 20_000, batchSize: 10, visibilitySeconds: 60 });
 
 describe('runSyncWorker', () => {
+  it('pauses a connection whose credentials the CRM refuses, keeps its messages and leaves the others running', async () => {
+    const other: ConnectionInfo = { ...connection, id: C2, account_id: '43' };
+    const db = fakeDb({ crm_inbound: [inbound(1, C1), inbound(2, C2), inbound(3, C1)], crm_outbound: [] }, [connection, other]);
+    const refused = adapter(async () => { throw new ProviderError('HubSpot refused the credentials (401)', 'unauthorized'); });
+    const report = await runSyncWorker({
+      db, adapterFor: async (c) => (c.id === C1 ? refused : adapter(async () => [])), kickNextRun: async () => {}, log: () => {},
+    }, { budgetMs: 20_000, batchSize: 10, visibilitySeconds: 60 });
+    expect(db.calls).toContain(`needs_reauth ${C1}: HubSpot refused the credentials (401)`);
+    expect(db.calls).toContain('delay crm_inbound 1,3 300s');
+    expect(db.calls).toContain('delete crm_inbound 2');
+    expect(db.calls.filter((c) => c.startsWith('fail'))).toEqual([]);
+    expect(report.paused).toEqual([C1]);
+  });
+
+  it('leaves the messages of a connection that needs re-authorization waiting', async () => {
+    const db = fakeDb({ crm_inbound: [inbound(1)], crm_outbound: [] }, [{ ...connection, auth_status: 'needs_reauth' }]);
+    await run(db, adapter(async () => { throw new Error('must not be called'); }));
+    expect(db.calls).toContain('delay crm_inbound 1 300s');
+    expect(db.calls.some((c) => c.startsWith('delete') || c.startsWith('fail'))).toBe(false);
+  });
+
   it('deletes messages once their work is done and releases the lease', async () => {
     const db = fakeDb({ crm_inbound: [inbound(1), inbound(2)], crm_outbound: [] });
     const report = await run(db, adapter(async () => []));

@@ -56,7 +56,7 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
   const report: WorkerReport = {
     batches: 0,
     inbound: { skipped: 0, fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 },
-    outbound: { created: 0, updated: 0, archived: 0, merged: 0, unchanged: 0, waiting: 0, failed: 0 },
+    outbound: { created: 0, updated: 0, archived: 0, merged: 0, erased: 0, unchanged: 0, waiting: 0, failed: 0 },
     retried: 0,
     deadLettered: 0,
     paused: [],
@@ -169,8 +169,9 @@ async function runForConnection(
     report.deadLettered += (await deps.db.failMessages(queue, ids, `connection ${connectionId} no longer exists`, 1)).dead_lettered;
     return;
   }
-  if (!connection.enabled) {
-    await deps.db.delayMessages(queue, ids, 300); // kept until the connection is enabled again
+  if (!connection.enabled || connection.auth_status === 'needs_reauth') {
+    // Kept until the connection is enabled or re-authorized again (sync.resume_connection makes them visible at once).
+    await deps.db.delayMessages(queue, ids, 300);
     return;
   }
   try {
@@ -182,6 +183,12 @@ async function runForConnection(
       const waitMs = error.retryAfterMs ?? 10_000;
       await deps.db.pauseConnection(connectionId, waitMs, message);
       await deps.db.delayMessages(queue, ids, waitMs / 1000);
+      report.paused.push(connectionId);
+    } else if (error instanceof ProviderError && error.kind === 'unauthorized') {
+      // Retrying cannot help until someone re-authorizes: pause the connection, keep its work, raise an alert.
+      deps.log(`${queue} ${connection.provider}:${connection.account_id}: needs re-authorization: ${message}`);
+      await deps.db.markNeedsReauth(connectionId, message);
+      await deps.db.delayMessages(queue, ids, 300);
       report.paused.push(connectionId);
     } else if (error instanceof BudgetExhaustedError) {
       await deps.db.delayMessages(queue, ids, error.waitMs / 1000);
