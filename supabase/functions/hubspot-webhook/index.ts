@@ -1,10 +1,9 @@
-import { createSql } from '../_shared/db.ts';
 import { parseFunctionEnv, publicFunctionsUrl } from '../_shared/env.ts';
 import { createHubSpotWebhookHandler, DEFAULT_MAX_BODY_BYTES } from '../_shared/webhooks/hubspot-intake.ts';
 import { createWebhookStore } from '../_shared/webhooks/webhook-store.ts';
 
 const env = parseFunctionEnv(Deno.env.toObject());
-const store = createWebhookStore(createSql(env.SUPABASE_DB_URL, { max: 10 }), 'hubspot');
+const store = createWebhookStore(env.SUPABASE_DB_URL, 'hubspot');
 
 Deno.serve(createHubSpotWebhookHandler({
   findConnections: store.findConnections,

@@ -53,6 +53,26 @@ describe('createConnectionCache', () => {
     expect(c.lookups).toEqual([['1'], ['2'], ['3'], ['1']]);
   });
 
+  it('remembers unknown accounts apart, so they never push known ones out', async () => {
+    const c = setup({ maxEntries: 2, known: ['1', '2'] });
+    await c.find(['1', '2']);
+    for (let i = 100; i < 110; i++) expect((await c.find([String(i)])).size).toBe(0);
+    await c.find(['1', '2']);
+    await c.find(['109', '108']);
+    await c.find(['100']);
+    expect(c.lookups).toEqual([['1', '2'], ...Array.from({ length: 10 }, (_, i) => [String(100 + i)]), ['100']]);
+  });
+
+  it('forgets unknown accounts after the TTL', async () => {
+    const c = setup({ known: [] });
+    await c.find(['7']);
+    c.clock.ms = 29_999;
+    await c.find(['7']);
+    c.clock.ms = 30_000;
+    await c.find(['7']);
+    expect(c.lookups).toEqual([['7'], ['7']]);
+  });
+
   it('does not remember a failed lookup', async () => {
     const c = setup();
     c.fail(true);

@@ -2,8 +2,10 @@
 // in memory for a short while, so a steady stream of deliveries costs no
 // database round trip for the lookup. Concurrent requests for the same
 // accounts share one lookup; unknown accounts are remembered too (a flood of
-// deliveries for a portal nobody connected stays off the database). A failed
-// lookup is not remembered.
+// deliveries for a portal nobody connected stays off the database), but apart
+// from the known ones, so a flood of made-up account ids cannot push the
+// connections of real deliveries out of memory. A failed lookup is not
+// remembered.
 
 export interface WebhookConnection {
   connectionId: string;
@@ -33,6 +35,25 @@ export function createConnectionCache(
   options: ConnectionCacheOptions,
 ): (accountIds: string[]) => Promise<Map<string, WebhookConnection>> {
   const entries = new Map<string, Entry>();
+  /** Accounts found unknown, with when that answer expires. */
+  const unknown = new Map<string, number>();
+
+  const rememberUnknown = (accountId: string, expiresAt: number) => {
+    unknown.delete(accountId);
+    unknown.set(accountId, expiresAt);
+    for (const oldest of unknown.keys()) {
+      if (unknown.size <= options.maxEntries) break;
+      unknown.delete(oldest);
+    }
+  };
+
+  /** Drops the oldest entries beyond maxEntries once a lookup found its connection (pending ones settle soon). */
+  const trimKnown = () => {
+    for (const oldest of entries.keys()) {
+      if (entries.size <= options.maxEntries) break;
+      entries.delete(oldest);
+    }
+  };
 
   const fetchMissing = (accountIds: string[], at: number) => {
     const byAccount = lookup(accountIds).then((rows) => new Map(rows.map((row) => [row.accountId, row])));
@@ -42,16 +63,17 @@ export function createConnectionCache(
         expiresAt: at + options.ttlMs,
         connection: byAccount.then((found) => found.get(accountId)),
       };
-      entry.connection.catch(() => {
+      entry.connection.then((connection) => {
+        if (entries.get(accountId) !== entry) return;
+        if (connection) return trimKnown();
+        entries.delete(accountId);
+        rememberUnknown(accountId, entry.expiresAt);
+      }, () => {
         if (entries.get(accountId) === entry) entries.delete(accountId);
       });
       entries.delete(accountId); // re-inserted last: the Map's order is the eviction order
       entries.set(accountId, entry);
       fetched.set(accountId, entry.connection);
-    }
-    for (const oldest of entries.keys()) {
-      if (entries.size <= options.maxEntries) break;
-      entries.delete(oldest);
     }
     return fetched;
   };
@@ -64,7 +86,7 @@ export function createConnectionCache(
     for (const accountId of wanted) {
       const entry = entries.get(accountId);
       if (entry && entry.expiresAt > at) lookups.set(accountId, entry.connection);
-      else missing.push(accountId);
+      else if ((unknown.get(accountId) ?? 0) <= at) missing.push(accountId);
     }
     if (missing.length > 0) {
       for (const [accountId, connection] of fetchMissing(missing, at)) lookups.set(accountId, connection);

@@ -58,6 +58,7 @@ interface HarnessOptions {
   connections?: WebhookConnection[];
   failLookup?: boolean;
   failStore?: boolean;
+  hangStore?: boolean;
   maxBodyBytes?: number;
 }
 
@@ -76,6 +77,7 @@ function harness(options: HarnessOptions = {}) {
     },
     async receiveEvents(connectionId, events) {
       if (options.failStore) throw new Error('could not serialize access');
+      if (options.hangStore) return new Promise(() => {});
       stored.push({ connectionId, events });
       const seen = keys.get(connectionId) ?? new Set();
       keys.set(connectionId, seen);
@@ -88,6 +90,7 @@ function harness(options: HarnessOptions = {}) {
     },
     publicFunctionsUrl,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    storeDeadlineMs: 50,
     now: () => clock.ms,
     log: (entry) => logs.push(entry),
   });
@@ -192,6 +195,19 @@ describe('hubspot-webhook intake', () => {
     expect(h.stored.map((s) => s.connectionId)).toEqual(['conn-acme']);
   });
 
+  describe('answers 415 without a database call to a body not declared JSON', () => {
+    test.each([['text/plain'], ['application/x-www-form-urlencoded'], ['']])('%j', async (contentType) => {
+      const h = harness();
+      const req = await signed(batch(1001, 1));
+      if (contentType) req.headers.set('content-type', contentType);
+      else req.headers.delete('content-type');
+      const res = await h.send(req);
+      expect(res.status).toBe(415);
+      expect(res.body.error.code).toBe('unsupported_media_type');
+      expect(h.lookups).toEqual([]);
+    });
+  });
+
   describe('answers 405 for other methods', () => {
     test.each(['GET', 'PUT', 'DELETE'])('%s', async (method) => {
       const h = harness();
@@ -277,9 +293,9 @@ describe('hubspot-webhook intake', () => {
       ['not JSON', '[{"eventId": 1,', 'invalid_json'],
       ['empty', '', 'invalid_json'],
       ['a JSON object instead of an array', event(1001, 1), 'invalid_batch'],
-      ['an empty array', [], 'missing_portal_id'],
-      ['events without a portalId', [{ ...event(1001, 1), portalId: undefined }], 'missing_portal_id'],
-      ['a portalId as a string', [{ ...event(1001, 1), portalId: '1001' }], 'missing_portal_id'],
+      ['an empty array', [], 'invalid_events'],
+      ['events without a portalId', [{ ...event(1001, 1), portalId: undefined }], 'invalid_events'],
+      ['a portalId as a string', [{ ...event(1001, 1), portalId: '1001' }], 'invalid_events'],
     ])('%s', async (_label, payload, code) => {
       const h = harness();
       const res = await h.send(await signed(payload));
@@ -401,6 +417,13 @@ describe('hubspot-webhook intake', () => {
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('store_unavailable');
       expect(h.logs[0]).toMatchObject({ status: 503, error: 'could not serialize access' });
+    });
+
+    it('when the store does not answer within the deadline', async () => {
+      const h = harness({ hangStore: true });
+      const res = await h.send(await signed(batch(1001, 5)));
+      expect(res.status).toBe(503);
+      expect(h.logs[0].error).toMatch(/within 50 ms/);
     });
 
     it('while looking up the connections, without caching the failure', async () => {

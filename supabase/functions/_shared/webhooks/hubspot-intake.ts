@@ -4,7 +4,7 @@
 // and acknowledges only after that committed. HubSpot retries any non-2xx
 // answer, so: 2xx for everything stored or deliberately ignored, 4xx for a
 // request that can never succeed, 503 when the store failed.
-import { errorResponse, jsonResponse, methodNotAllowed } from '../http.ts';
+import { jsonResponse } from '../http.ts';
 import { dedupeKey, hubSpotWebhookBatchSchema, type HubSpotWebhookEvent } from '../providers/hubspot/webhook-events.ts';
 import {
   checkHubSpotTimestamp,
@@ -15,10 +15,20 @@ import {
   type SignatureVerdict,
   verifyHubSpotSignatureV3,
 } from '../providers/hubspot/webhook-signature.ts';
-import { createConnectionCache, type WebhookConnection } from './connection-cache.ts';
-import { readBodyWithLimit } from './request-body.ts';
-
-export type { WebhookConnection } from './connection-cache.ts';
+import type { WebhookConnection } from './connection-cache.ts';
+import {
+  cachedConnectionLookup,
+  checkJsonPost,
+  fail,
+  type IntakeOutcome,
+  readJsonBody,
+  schemaIssues,
+  type ReceiveResult,
+  serveIntake,
+  storeUnavailable,
+  type WebhookRequestLog,
+  withDeadline,
+} from './webhook-intake.ts';
 
 export const HUBSPOT_WEBHOOK_FUNCTION = 'hubspot-webhook';
 
@@ -29,31 +39,15 @@ export const HUBSPOT_WEBHOOK_FUNCTION = 'hubspot-webhook';
  */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-export const CONNECTION_CACHE_TTL_MS = 30_000;
-const CONNECTION_CACHE_MAX_ENTRIES = 10_000;
-const MAX_LISTED_ISSUES = 50;
+/**
+ * HubSpot gives up on a request after 5 s. The lookup and the store get this
+ * long each, so a slow database still gets a 503 answer (and a retry) in time.
+ */
+export const HUBSPOT_STORE_DEADLINE_MS = 2_000;
 
 export interface ReceivedEvent {
   dedupe_key: string;
   event: HubSpotWebhookEvent;
-}
-
-export interface ReceiveResult {
-  accepted: number;
-  duplicates: number;
-}
-
-/** One line per request; never secrets or event contents. */
-export interface WebhookRequestLog {
-  function: string;
-  status: number;
-  code?: string;
-  events: number;
-  accepted?: number;
-  duplicates?: number;
-  ignored?: number;
-  ms: number;
-  error?: string;
 }
 
 export interface HubSpotWebhookDeps {
@@ -67,35 +61,7 @@ export interface HubSpotWebhookDeps {
   now(): number;
   log(entry: WebhookRequestLog): void;
   connectionCacheTtlMs?: number;
-}
-
-interface Outcome {
-  response: Response;
-  events: number;
-  code?: string;
-  counts?: { accepted: number; duplicates: number; ignored: number };
-  error?: string;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function fail(status: number, code: string, message: string, events = 0, details?: unknown): Outcome {
-  return { response: errorResponse(status, code, message, details), events, code };
-}
-
-/** The distinct portal ids an (unvalidated) payload names, as account ids. */
-function portalIdsOf(payload: unknown[]): string[] {
-  const ids = new Set<string>();
-  for (const item of payload) {
-    const portalId = (item as { portalId?: unknown } | null)?.portalId;
-    if (typeof portalId === 'number' && Number.isSafeInteger(portalId) && portalId > 0) ids.add(String(portalId));
-  }
-  return [...ids];
-}
-
-function describeError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.slice(0, 200);
+  storeDeadlineMs?: number;
 }
 
 /**
@@ -142,15 +108,16 @@ function groupByConnection(
 }
 
 export function createHubSpotWebhookHandler(deps: HubSpotWebhookDeps): (req: Request) => Promise<Response> {
-  const findConnections = createConnectionCache(deps.findConnections, {
-    ttlMs: deps.connectionCacheTtlMs ?? CONNECTION_CACHE_TTL_MS,
-    maxEntries: CONNECTION_CACHE_MAX_ENTRIES,
+  const findConnections = cachedConnectionLookup(deps.findConnections, {
     now: deps.now,
+    ttlMs: deps.connectionCacheTtlMs,
   });
+  const deadlineMs = deps.storeDeadlineMs ?? HUBSPOT_STORE_DEADLINE_MS;
   const signedUrlBase = `${deps.publicFunctionsUrl.replace(/\/+$/, '')}/${HUBSPOT_WEBHOOK_FUNCTION}`;
 
-  async function intake(req: Request): Promise<Outcome> {
-    if (req.method !== 'POST') return { response: methodNotAllowed(['POST']), events: 0, code: 'method_not_allowed' };
+  async function intake(req: Request): Promise<IntakeOutcome> {
+    const notJsonPost = checkJsonPost(req);
+    if (notJsonPost) return notJsonPost;
 
     const signature = req.headers.get(HUBSPOT_SIGNATURE_HEADER);
     const timestamp = req.headers.get(HUBSPOT_TIMESTAMP_HEADER);
@@ -162,28 +129,23 @@ export function createHubSpotWebhookHandler(deps: HubSpotWebhookDeps): (req: Req
       return fail(401, 'invalid_signature', 'The request signature is not valid', 0, { reason: fresh.reason });
     }
 
-    const body = await readBodyWithLimit(req, deps.maxBodyBytes);
-    if (!body.ok) return fail(413, 'payload_too_large', `The body exceeds ${deps.maxBodyBytes} bytes`);
-
-    let payload: unknown;
-    try {
-      payload = JSON.parse(utf8.decode(body.bytes));
-    } catch {
-      return fail(400, 'invalid_json', 'The body is not valid UTF-8 JSON');
-    }
+    const body = await readJsonBody(req, deps.maxBodyBytes);
+    if (!body.ok) return body.outcome;
+    const payload = body.value;
     if (!Array.isArray(payload)) return fail(400, 'invalid_batch', 'Expected a JSON array of events');
     const events = payload.length;
-    const portalIds = portalIdsOf(payload);
-    if (portalIds.length === 0) return fail(400, 'missing_portal_id', 'No event names a portalId', events);
+    // Validated before any database work, so malformed floods cost CPU only.
+    const parsed = hubSpotWebhookBatchSchema.safeParse(payload);
+    if (!parsed.success) {
+      return fail(400, 'invalid_events', 'The batch does not match the HubSpot webhook event schema', events, schemaIssues(parsed.error));
+    }
+    const portalIds = [...new Set(parsed.data.map((event) => String(event.portalId)))];
 
     let connections: Map<string, WebhookConnection>;
     try {
-      connections = await findConnections(portalIds);
+      connections = await withDeadline(findConnections(portalIds), deadlineMs);
     } catch (error) {
-      return {
-        ...fail(503, 'store_unavailable', 'Could not look up the connections; retry later', events),
-        error: describeError(error),
-      };
+      return storeUnavailable('Could not look up the connections; retry later', events, error);
     }
     if (connections.size === 0) {
       return fail(404, 'unknown_portal', 'No connection for the portal(s) in this batch', events, { portalIds });
@@ -201,26 +163,15 @@ export function createHubSpotWebhookHandler(deps: HubSpotWebhookDeps): (req: Req
       return fail(401, 'invalid_signature', 'The request signature is not valid', events, { reason: signed.reason });
     }
 
-    const parsed = hubSpotWebhookBatchSchema.safeParse(payload);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path, message: issue.message }));
-      return fail(400, 'invalid_events', 'The batch does not match the HubSpot webhook event schema', events, {
-        issues: issues.slice(0, MAX_LISTED_ISSUES),
-        issueCount: issues.length,
-      });
-    }
-
     const { byConnection, ignored } = groupByConnection(parsed.data, connections, signed.accounts);
     let results: ReceiveResult[];
     try {
-      results = await Promise.all(
-        [...byConnection].map(([connectionId, batch]) => deps.receiveEvents(connectionId, batch)),
+      results = await withDeadline(
+        Promise.all([...byConnection].map(([connectionId, batch]) => deps.receiveEvents(connectionId, batch))),
+        deadlineMs,
       );
     } catch (error) {
-      return {
-        ...fail(503, 'store_unavailable', 'The events could not be stored; retry later', events),
-        error: describeError(error),
-      };
+      return storeUnavailable('The events could not be stored; retry later', events, error);
     }
     const counts = {
       accepted: results.reduce((sum, r) => sum + r.accepted, 0),
@@ -230,24 +181,5 @@ export function createHubSpotWebhookHandler(deps: HubSpotWebhookDeps): (req: Req
     return { response: jsonResponse(200, counts), events, counts };
   }
 
-  return async (req) => {
-    const started = deps.now();
-    let outcome: Outcome;
-    try {
-      outcome = await intake(req);
-    } catch (error) {
-      outcome = { ...fail(500, 'internal_error', 'The webhook could not be processed'), error: describeError(error) };
-    }
-    const { response, events, code, counts, error } = outcome;
-    deps.log({
-      function: HUBSPOT_WEBHOOK_FUNCTION,
-      status: response.status,
-      ...(code ? { code } : {}),
-      events,
-      ...counts,
-      ms: deps.now() - started,
-      ...(error ? { error } : {}),
-    });
-    return response;
-  };
+  return serveIntake(HUBSPOT_WEBHOOK_FUNCTION, deps, intake);
 }

@@ -4,6 +4,7 @@
 // and timestamp is the X-HubSpot-Request-Timestamp header (epoch ms). Requests
 // older (or further in the future) than five minutes are rejected.
 // Web Crypto only, so Deno and Node load it alike.
+import { timingSafeEqual } from '../../webhooks/constant-time.ts';
 
 export const HUBSPOT_SIGNATURE_HEADER = 'x-hubspot-signature-v3';
 export const HUBSPOT_TIMESTAMP_HEADER = 'x-hubspot-request-timestamp';
@@ -105,17 +106,6 @@ function fromBase64(text: string): Uint8Array | null {
   } catch {
     return null;
   }
-}
-
-/**
- * Compares two byte strings in time that depends only on their length (which
- * is public: an HMAC-SHA256 is 32 bytes), not on where they first differ.
- */
-export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
-  return difference === 0;
 }
 
 /** The X-HubSpot-Signature-v3 value HubSpot would send (simulators and tests). */

@@ -8,13 +8,14 @@
 // died, or whose answer was lost) is looked for among the records of that
 // type changed since the first attempt, and taken over when found.
 import type { EntityType, RemoteRecord } from '../../model/unified.ts';
-import type { CreateInput, CrmAdapter, MergeResult, UpdateInput, WriteResult } from '../adapter.ts';
+import type { CreateInput, CrmAdapter, EraseResult, MergeResult, UpdateInput, WriteResult } from '../adapter.ts';
 import { ProviderError } from '../adapter.ts';
 import type { ValueMaps } from '../hubspot/value-maps.ts';
 import { BudgetExhaustedError } from '../../sync/rate-budget.ts';
 import { type PipedriveCaller, PipedriveNotFoundError } from './client.ts';
 import type { PipedriveFieldMap } from './field-map.ts';
 import { fromUnified, objectForCreate, parseRemoteId, type PipedriveObject, remoteIdOf, toIsoTime, toUnified } from './mappers.ts';
+import { createPipedriveListing } from './listing.ts';
 import { interpretPipedriveEvents } from './webhook-events.ts';
 
 /** The engine's record of creates sent (sync.note_create_attempts / forget_create_attempts). */
@@ -140,6 +141,8 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
     return undefined;
   }
 
+  const listing = createPipedriveListing(api, (entityType, object, item) => toUnified(entityType, object, item, maps, fieldMap));
+
   return {
     provider: 'pipedrive',
 
@@ -228,6 +231,26 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
           // A 400/404 (merged before, or a record Pipedrive no longer has) cannot be helped by retrying.
           if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
           results.push({ ...done, ok: false, retryable: false, error: error.message });
+        }
+      }
+      return results;
+    },
+
+    listRecords: listing.listRecords,
+    listChangedSince: listing.listChangedSince,
+
+    async eraseContacts(remoteIds) {
+      const results: EraseResult[] = [];
+      for (const remoteId of remoteIds) {
+        try {
+          // Pipedrive has no purge: a deleted person is removed for good after 30 days.
+          await remove('person', parseRemoteId('contact', remoteId).id);
+          results.push({ remoteId, ok: true });
+        } catch (error) {
+          if (error instanceof PipedriveNotFoundError) results.push({ remoteId, ok: true });
+          else if (error instanceof ProviderError && error.kind === 'invalid') results.push({ remoteId, ok: false, retryable: false, error: error.message });
+          else if (error instanceof ProviderError && error.kind === 'unauthorized') throw error;
+          else results.push({ remoteId, ok: false, retryable: true, error: (error as Error).message });
         }
       }
       return results;

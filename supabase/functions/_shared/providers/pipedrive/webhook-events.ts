@@ -1,5 +1,67 @@
-// Pipedrive webhooks v2 deliveries ({meta, data, previous}, queued on
-// crm_inbound as received) turned into the engine's work items.
+// What Pipedrive POSTs to a webhook v2 subscription: one event per request,
+// `{ meta, data, previous }`. The schema is tolerant where Pipedrive may add
+// things (unknown meta fields, any record shape in data and previous) and
+// strict where intake depends on it: the event id (deduplication), the
+// company id (routing), the action and the time (the age window).
+import { z } from 'zod';
+import type { EntityType } from '../../model/unified.ts';
+import type { InboundWork } from '../adapter.ts';
+import { remoteIdOf, toIsoTime } from './mappers.ts';
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Record ids are integers sent as strings; leads have uuids. */
+const entityId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'expected a record id');
+const numericId = z.string().regex(/^\d{1,20}$/, 'expected a numeric id as a string');
+const record = z.record(z.string(), z.unknown());
+
+export const PIPEDRIVE_ACTIONS = ['create', 'change', 'delete'] as const;
+
+export const pipedriveWebhookMetaSchema = z.looseObject({
+  action: z.enum(PIPEDRIVE_ACTIONS),
+  /** `person`, `organization`, `deal`, `activity`, `note`, `product`, ... */
+  entity: z.string().regex(/^[a-z][a-z_]{0,49}$/, 'expected an entity name like person'),
+  entity_id: entityId,
+  /** The event's uuid: the same on every retry of one delivery. */
+  id: z.string().regex(uuid, 'expected the event uuid'),
+  company_id: numericId,
+  /** When the change happened (RFC 3339). */
+  timestamp: z.iso.datetime({ offset: true }),
+  version: z.literal('2.0'),
+  /** `app` (a user in Pipedrive) or `api` (an integration, this engine included). */
+  change_source: z.string().max(50).optional(),
+  /** 1 on the first delivery, up to 4 with retries. */
+  attempt: z.number().int().min(1).max(100).optional(),
+  correlation_id: z.string().max(200).nullable().optional(),
+  is_bulk_edit: z.boolean().optional(),
+  user_id: numericId.nullable().optional(),
+  webhook_id: numericId.optional(),
+  merged_to_id: entityId.optional(),
+  merged_from_id: entityId.optional(),
+});
+
+export const pipedriveWebhookEventSchema = z
+  .looseObject({
+    meta: pipedriveWebhookMetaSchema,
+    data: record.nullable(),
+    previous: record.nullable(),
+  })
+  .refine((event) => event.meta.action === 'delete' || event.data !== null, {
+    message: 'a create or change event carries the record in data',
+    path: ['data'],
+  });
+
+export type PipedriveWebhookEvent = z.infer<typeof pipedriveWebhookEventSchema>;
+
+/**
+ * The identity of a delivery across Pipedrive's retries: `meta.id` names the
+ * event and stays the same while `meta.attempt` counts up.
+ */
+export function dedupeKey(event: PipedriveWebhookEvent): string {
+  return `event:${event.meta.id.toLowerCase()}`;
+}
+
+// Queued deliveries ({meta, data, previous}, as intake stored them) turned
+// into the engine's work items.
 //
 // - create / change: fetch the record (its current state, never the
 //   payload: deliveries come late, twice or out of order);
@@ -15,14 +77,11 @@
 // "api" by the user that owns the webhook, whose token the engine uses): a
 // change by a person in the same second as the engine's write is dated to the
 // end of that second, so it is never taken for the echo.
-import { z } from 'zod';
-import type { EntityType } from '../../model/unified.ts';
-import type { InboundWork } from '../adapter.ts';
-import { remoteIdOf, toIsoTime } from './mappers.ts';
 
 const idText = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
 
-export const pipedriveWebhookEventSchema = z.looseObject({
+/** The parts of a queued event the engine reads (tolerant: intake validated it). */
+const queuedEventSchema = z.looseObject({
   meta: z.looseObject({
     action: z.string(),
     entity: z.string(),
@@ -37,7 +96,7 @@ export const pipedriveWebhookEventSchema = z.looseObject({
   data: z.record(z.string(), z.unknown()).nullable().optional(),
   previous: z.record(z.string(), z.unknown()).nullable().optional(),
 });
-export type PipedriveWebhookEvent = z.infer<typeof pipedriveWebhookEventSchema>;
+type QueuedEvent = z.infer<typeof queuedEventSchema>;
 
 const entityTypeOf: Record<string, { entityType: EntityType; object: 'person' | 'organization' | 'deal' | 'activity' | 'note' }> = {
   person: { entityType: 'contact', object: 'person' },
@@ -53,7 +112,7 @@ const actionOf: Record<string, 'create' | 'change' | 'delete'> = {
 };
 
 /** When the event's change happened, in epoch ms (see the header on echoes). */
-export function eventTime(event: PipedriveWebhookEvent, action: 'create' | 'change' | 'delete'): number {
+export function eventTime(event: QueuedEvent, action: 'create' | 'change' | 'delete'): number {
   const stamped = typeof event.meta.timestamp === 'number'
     ? event.meta.timestamp
     : event.meta.timestamp ? Date.parse(event.meta.timestamp) : Number.NaN;
@@ -73,7 +132,7 @@ export function eventTime(event: PipedriveWebhookEvent, action: 'create' | 'chan
 export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
   const work: InboundWork[] = [];
   for (const raw of events) {
-    const parsed = pipedriveWebhookEventSchema.safeParse(raw);
+    const parsed = queuedEventSchema.safeParse(raw);
     if (!parsed.success) continue;
     const event = parsed.data;
     const target = entityTypeOf[event.meta.entity];
