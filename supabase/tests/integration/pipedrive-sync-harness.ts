@@ -112,15 +112,24 @@ export async function startPipedriveSync(
   return {
     env, sql, sim, companyId, tenantId, connectionId, control, until, drain,
     async settle(timeoutMs = 20_000) {
+      // Quiet twice in a row: webhooks a change sends are on their way a moment after it.
+      let quiet = 0;
       await until('webhooks delivered and queues drained', async () => {
         const { idle } = await sim.state.webhooks.flush(5_000);
         if (!idle) return false;
-        await drain();
+        const report = await drain();
         const [row] = await sql<{ n: number }[]>`
           select (select count(*) from pgmq.q_crm_inbound where message ->> 'connection_id' = ${connectionId} and vt <= clock_timestamp())
-               + (select count(*) from pgmq.q_crm_outbound where message ->> 'connection_id' = ${connectionId} and vt <= clock_timestamp())
+               -- records waiting a moment for a record they reference count as work left
+               + (select count(*) from pgmq.q_crm_outbound where message ->> 'connection_id' = ${connectionId}
+                     and vt <= clock_timestamp() + interval '3 seconds' and (message ->> 'waits') is not null
+                      or message ->> 'connection_id' = ${connectionId} and vt <= clock_timestamp())
+               -- a run kicked by pg_net may hold claimed messages (invisible, not done yet)
+               + (select count(*) from sync.worker_state where lease_until > clock_timestamp())
                  as n`;
-        return Number(row.n) === 0;
+        quiet = Number(row.n) === 0 && report.batches === 0 ? quiet + 1 : 0;
+        if (quiet < 2) await new Promise((r) => setTimeout(r, 150));
+        return quiet >= 2;
       }, timeoutMs);
     },
     simObjects,
