@@ -7,7 +7,7 @@ import { createPipedriveSimulator, type PipedriveSimulator } from '../../../../.
 import type { EntityType } from '../../model/unified.ts';
 import type { CrmAdapter } from '../adapter.ts';
 import { buildValueMaps } from '../hubspot/value-maps.ts';
-import { createPipedriveAdapter, type CreateAttempts } from './adapter.ts';
+import { createPipedriveAdapter, type CreateAttempts, versionAt } from './adapter.ts';
 import { createPipedriveCaller } from './client.ts';
 import { buildPipedriveFieldMap, propertyOfKey } from './field-map.ts';
 import { stageValueMaps } from './value-maps.ts';
@@ -146,5 +146,12 @@ describe('writes', () => {
     expect(gone.archived).toBe(true);
     expect(await adapter.eraseContacts([keep])).toEqual([{ remoteId: keep, ok: true }]);
     expect((await adapter.fetchRecords('contact', [keep]))[0].archived).toBe(true);
+  });
+});
+
+describe('versionAt', () => {
+  it('dates a state read or written within a second after its whole-second update_time at the request', () => {
+    expect(versionAt('2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.420Z')).toBe('2026-11-25T10:00:00.420Z');
+    expect(versionAt('2026-11-25T10:00:01.000Z', '2026-11-25T10:00:00.990Z')).toBe('2026-11-25T10:00:01.000Z');
   });
 });

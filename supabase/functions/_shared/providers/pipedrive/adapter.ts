@@ -32,6 +32,17 @@ interface ListPage {
   additional_data?: { next_cursor?: string | null; pagination?: { more_items_in_collection?: boolean; next_start?: number } } | null;
 }
 
+/**
+ * The version of a record as read or written at `since` (ISO 8601): its
+ * update_time, or that moment when later. Pipedrive's times have whole
+ * seconds, so two states of a record can share an update_time; the state a
+ * request returns is at least as new as the moment the request was sent,
+ * which keeps a change made later in the same second newer than it.
+ */
+export function versionAt(updateTime: string, since: string): string {
+  return updateTime > since ? updateTime : since;
+}
+
 /** The fetch size of a v2 list by ids. */
 const idsPerRead = 100;
 /** Pages of recent records searched for a create that may have happened. */
@@ -141,7 +152,10 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
     return undefined;
   }
 
-  const listing = createPipedriveListing(api, (entityType, object, item) => toUnified(entityType, object, item, maps, fieldMap));
+  const listing = createPipedriveListing(api, (entityType, object, item, readAt) => {
+    const record = toUnified(entityType, object, item, maps, fieldMap);
+    return { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, readAt) };
+  });
 
   return {
     provider: 'pipedrive',
@@ -152,12 +166,14 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
       const byObject = groupBy(remoteIds, (id) => parseRemoteId(entityType, id).object);
       const records: RemoteRecord[] = [];
       for (const [object, ids] of byObject) {
+        const readAt = new Date().toISOString();
         const found = await read(object, ids.map((id) => parseRemoteId(entityType, id).id));
         for (const remoteId of ids) {
           const item = found.get(parseRemoteId(entityType, remoteId).id);
-          records.push(item
-            ? toUnified(entityType, object, item, maps, fieldMap)
-            : { entityType, remoteId, remoteUpdatedAt: new Date().toISOString(), archived: true, fields: {}, references: {}, unmapped: [] });
+          const record = item ? toUnified(entityType, object, item, maps, fieldMap) : undefined;
+          records.push(record
+            ? { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, readAt) }
+            : { entityType, remoteId, remoteUpdatedAt: readAt, archived: true, fields: {}, references: {}, unmapped: [] });
         }
       }
       return records;
@@ -171,10 +187,12 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
         const object = objectForCreate(entityType, input.fields);
         const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, { create: true, references: input.references });
         const since = prior.get(input.localId);
+        const sentAt = new Date().toISOString();
         const record = (since ? await findCreated(object, body, since) : undefined) ?? await create(object, body);
         created.push(input.localId);
         return {
-          localId: input.localId, ok: true, remoteId: remoteIdOf(object, record.id as number), remoteUpdatedAt: updateTimeOf(record),
+          localId: input.localId, ok: true, remoteId: remoteIdOf(object, record.id as number),
+          remoteUpdatedAt: versionAt(updateTimeOf(record), sentAt),
           written, references: input.references, unmapped,
         };
       });
@@ -190,10 +208,11 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
           base: input.base, references: input.references,
         });
         // Nothing Pipedrive holds changed (a column it has no field for): no call.
+        const sentAt = new Date().toISOString();
         const record = Object.keys(body).length > 0 ? await update(object, id, body) : undefined;
         return {
           localId: input.localId, ok: true, remoteId: input.remoteId,
-          remoteUpdatedAt: record ? updateTimeOf(record) : new Date(0).toISOString(),
+          remoteUpdatedAt: record ? versionAt(updateTimeOf(record), sentAt) : new Date(0).toISOString(),
           written, references: input.references, unmapped,
         };
       });

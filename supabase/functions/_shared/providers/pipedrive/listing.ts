@@ -54,7 +54,11 @@ interface Page {
   additional_data?: { next_cursor?: string | null; pagination?: { more_items_in_collection?: boolean; next_start?: number } } | null;
 }
 
-export function createPipedriveListing(api: PipedriveCaller, toRecord: (entityType: EntityType, object: PipedriveObject, item: Item) => RemoteRecord) {
+/** `toRecord` maps an item read at `readAt` (ISO 8601, just before the request). */
+export function createPipedriveListing(
+  api: PipedriveCaller,
+  toRecord: (entityType: EntityType, object: PipedriveObject, item: Item, readAt: string) => RemoteRecord,
+) {
   const a = api.api;
   const listV2 = (object: PipedriveObject, params: Item): Promise<Page> => api.call((): Promise<unknown> => {
     switch (object) {
@@ -76,6 +80,7 @@ export function createPipedriveListing(api: PipedriveCaller, toRecord: (entityTy
       return null;
     };
 
+    const readAt = new Date().toISOString();
     if (object === 'note') {
       const start = Number(cursor.at ?? 0);
       const response = await api.call(() => a.notes.getNotes({ start, limit: PAGE, sort: window ? 'update_time DESC' : 'id ASC' } as never)) as Page;
@@ -91,7 +96,7 @@ export function createPipedriveListing(api: PipedriveCaller, toRecord: (entityTy
         if (older) more = false;
       }
       return {
-        records: items.map((item) => toRecord(entityType, object, item)),
+        records: items.map((item) => toRecord(entityType, object, item, readAt)),
         nextCursor: next(more ? { at: String(response.additional_data?.pagination?.next_start ?? start + PAGE) } : null),
       };
     }
@@ -102,7 +107,7 @@ export function createPipedriveListing(api: PipedriveCaller, toRecord: (entityTy
     const response = await listV2(object, params);
     const nextCursor = response.additional_data?.next_cursor ?? null;
     return {
-      records: (response.data ?? []).map((item) => toRecord(entityType, object, item)),
+      records: (response.data ?? []).map((item) => toRecord(entityType, object, item, readAt)),
       nextCursor: next(nextCursor ? { at: nextCursor } : null),
     };
   }
