@@ -277,30 +277,43 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
   };
 }
 
+/** Writes in flight at once: Pipedrive has no batch writes, and one at a time would leave the burst budget unused. */
+export const writeConcurrency = 8;
+
 /**
- * Writes records one by one (Pipedrive has no batch writes). A record
- * Pipedrive rejects fails alone, for good. When Pipedrive is unavailable or
- * the budget runs out, the rest of the batch is left for a retry; if nothing
- * was written yet the error goes up, so the worker pauses or delays the batch.
+ * Writes records (Pipedrive has no batch writes), a few at a time, each
+ * waiting for the shared budget. A record Pipedrive rejects fails alone, for
+ * good. When Pipedrive is unavailable or the budget runs out, no more writes
+ * start and the records not written are left for a retry; if nothing was
+ * written yet the error goes up, so the worker pauses or delays the batch.
  */
 async function writeEach<I extends { localId: string }>(inputs: I[], results: WriteResult[], write: (input: I) => Promise<WriteResult>) {
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i];
-    try {
-      results.push(await write(input));
-    } catch (error) {
-      if (error instanceof ProviderError && error.kind === 'invalid') {
-        results.push({ localId: input.localId, ok: false, retryable: false, error: error.message });
-        continue;
+  let next = 0;
+  let stop: unknown;
+  const written = new Set<string>();
+  const worker = async () => {
+    while (stop === undefined && next < inputs.length) {
+      const input = inputs[next++];
+      try {
+        results.push(await write(input));
+        written.add(input.localId);
+      } catch (error) {
+        if (error instanceof ProviderError && error.kind === 'invalid') {
+          results.push({ localId: input.localId, ok: false, retryable: false, error: error.message });
+          written.add(input.localId);
+          continue;
+        }
+        stop ??= error;
       }
-      const stoppable = error instanceof BudgetExhaustedError ||
-        (error instanceof ProviderError && (error.kind === 'rate_limited' || error.kind === 'unavailable'));
-      if (!stoppable || results.length === 0) throw error;
-      for (const rest of inputs.slice(i)) {
-        results.push({ localId: rest.localId, ok: false, retryable: true, error: (error as Error).message });
-      }
-      return;
     }
+  };
+  await Promise.all(Array.from({ length: Math.min(writeConcurrency, inputs.length) }, worker));
+  if (stop === undefined) return;
+  const stoppable = stop instanceof BudgetExhaustedError ||
+    (stop instanceof ProviderError && (stop.kind === 'rate_limited' || stop.kind === 'unavailable'));
+  if (!stoppable || results.length === 0) throw stop;
+  for (const rest of inputs.filter((i) => !written.has(i.localId))) {
+    results.push({ localId: rest.localId, ok: false, retryable: true, error: (stop as Error).message });
   }
 }
 
