@@ -117,6 +117,18 @@ describe('writes', () => {
     expect(attemptsLog.size).toBe(0);
   });
 
+  it('a 429 in the middle of a batch keeps what was written and leaves the rest for a retry; a bad id fails alone', async () => {
+    await control('POST', '/faults', { mode: 'rate-limit', count: 1, pathPrefix: '/api/v2/organizations', method: 'POST' });
+    const inputs = [7, 8, 9].map((n) => ({ localId: `6f1c3b0e-2d4a-4e8b-9c1d-00000000000${n}`, fields: { name: `Batch Org ${n}` }, references: {} }));
+    const results = await adapter.createRecords('company', inputs);
+    expect(results.filter((r) => r.ok).length).toBe(2);
+    expect(results.filter((r) => !r.ok).map((r) => !r.ok && r.retryable)).toEqual([true]);
+    const updates = await adapter.updateRecords('company', [
+      { localId: inputs[0].localId, remoteId: 'not-an-id', fields: { name: 'X' }, references: {}, baseReferences: {} },
+    ]);
+    expect(updates).toEqual([expect.objectContaining({ ok: false, retryable: false })]);
+  });
+
   it('creates, updates (PATCH), reads back and archives a deal with its references', async () => {
     const [org] = await adapter.createRecords('company', [{ localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000002', fields: { name: 'Hooli', domain: 'hooli.example' }, references: {} }]);
     expect(org.ok).toBe(true);

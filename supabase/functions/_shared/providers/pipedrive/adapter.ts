@@ -4,7 +4,7 @@
 // the record: org_id, person_id, deal_id), DELETE archives and v1 merges.
 //
 // Pipedrive has no idempotent create. Each create is noted in the engine's
-// ledger of create attempts first; a record attempted before (a run that
+// ledger of create attempts as it starts; a record attempted before (a run that
 // died, or whose answer was lost) is looked for among the records of that
 // type changed since the first attempt, and taken over when found.
 import type { EntityType, RemoteRecord } from '../../model/unified.ts';
@@ -14,7 +14,16 @@ import type { ValueMaps } from '../hubspot/value-maps.ts';
 import { BudgetExhaustedError } from '../../sync/rate-budget.ts';
 import { type PipedriveCaller, PipedriveNotFoundError } from './client.ts';
 import type { PipedriveFieldMap } from './field-map.ts';
-import { fromUnified, objectForCreate, parseRemoteId, type PipedriveObject, remoteIdOf, toIsoTime, toUnified } from './mappers.ts';
+import {
+  fromUnified,
+  objectForCreate,
+  parseRemoteId,
+  PipedriveMappingError,
+  type PipedriveObject,
+  remoteIdOf,
+  toIsoTime,
+  toUnified,
+} from './mappers.ts';
 import { createPipedriveListing } from './listing.ts';
 import { interpretPipedriveEvents } from './webhook-events.ts';
 
@@ -181,12 +190,12 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
 
     async createRecords(entityType, inputs) {
       const results: WriteResult[] = [];
-      const prior = await attempts.note(entityType, inputs.map((i) => i.localId));
       const created: string[] = [];
       await writeEach(inputs, results, async (input: CreateInput) => {
         const object = objectForCreate(entityType, input.fields);
         const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, { create: true, references: input.references });
-        const since = prior.get(input.localId);
+        // Noted as each write starts, so records a stopped batch never sent cost no search on retry.
+        const since = (await attempts.note(entityType, [input.localId])).get(input.localId);
         const sentAt = new Date().toISOString();
         const record = (since ? await findCreated(object, body, since) : undefined) ?? await create(object, body);
         created.push(input.localId);
@@ -298,8 +307,8 @@ async function writeEach<I extends { localId: string }>(inputs: I[], results: Wr
         results.push(await write(input));
         written.add(input.localId);
       } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'invalid') {
-          results.push({ localId: input.localId, ok: false, retryable: false, error: error.message });
+        if ((error instanceof ProviderError && error.kind === 'invalid') || error instanceof PipedriveMappingError) {
+          results.push({ localId: input.localId, ok: false, retryable: false, error: (error as Error).message });
           written.add(input.localId);
           continue;
         }
