@@ -32,15 +32,15 @@ describe('parseCommandArgs', () => {
     expect(parseCommandArgs(connect, ['hubspot', '--tenant', tenant, '--token', 'pat-flag'], env).values.token).toBe('pat-flag');
   });
 
-  it('names a missing required option, and the variable that can stand in for it', () => {
-    const error = usageError(() => parseCommandArgs(connect, ['hubspot', '--tenant', tenant, '--token', 'x']));
-    expect(error.message).toBe('missing --client-secret <secret> (or set HUBSPOT_CLIENT_SECRET)');
+  it('names a missing required option', () => {
+    const error = usageError(() => parseCommandArgs(connect, ['hubspot', '--token', 'x', '--client-secret', 'x']));
+    expect(error.message).toBe('missing --tenant <uuid>');
     expect(error.hint).toBe('crm-sync connect --help');
     expect(error.exitCode).toBe(2);
   });
 
   it('checks positionals before options: an unknown provider is the first thing said', () => {
-    expect(usageError(() => parseCommandArgs(connect, ['pipedrive'])).message).toBe('<provider> must be "hubspot", not "pipedrive"');
+    expect(usageError(() => parseCommandArgs(connect, ['salesforce'])).message).toBe('<provider> must be "hubspot" or "pipedrive", not "salesforce"');
     expect(usageError(() => parseCommandArgs(connect, [])).message).toBe('missing <provider>');
     expect(usageError(() => parseCommandArgs(disconnect, ['a', 'b'])).message).toBe('unexpected argument "b"');
   });
@@ -80,10 +80,11 @@ describe('commandHelp', () => {
   it('lists the usage, arguments, every option with its notes, and examples', () => {
     const help = commandHelp(connect);
     expect(help).toMatch(/^Usage: crm-sync connect hubspot --tenant <uuid> \(--token <token> \| --refresh-token <token> --client-id <id>\)/);
-    expect(help).toContain('<provider>  the CRM: hubspot');
+    expect(help).toContain('<provider>  the CRM: hubspot or pipedrive');
     expect(help).toMatch(/--tenant <uuid> +the tenant to connect \(required\)/);
     expect(help).toMatch(/--token <token> +.* \(default: \$HUBSPOT_ACCESS_TOKEN\)/);
-    expect(help).toMatch(/--client-secret <secret> +.* \(required, or set HUBSPOT_CLIENT_SECRET\)/);
+    expect(help).toMatch(/--client-secret <secret> +HubSpot: .* \(default: \$HUBSPOT_CLIENT_SECRET\)/);
+    expect(help).toMatch(/--api-token <token> +Pipedrive: the API token \(default: \$PIPEDRIVE_API_TOKEN\)/);
     expect(help).toMatch(/--base-url <url> +API base URL/);
     expect(help).toMatch(/--json +print the result as JSON/);
     expect(help).toMatch(/-h, --help +show this help/);

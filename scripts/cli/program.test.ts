@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeConnection } from './commands/connect.mjs';
+import { describeConnection, describePipedriveConnection } from './commands/connect.mjs';
 import { describeConnections } from './commands/connections.mjs';
 import { describeWorkerReport } from './commands/worker.mjs';
 import { commands, runCli } from './program.mjs';
@@ -118,6 +118,32 @@ describe('against a functions endpoint', () => {
     const noClient = await cli(['connect', 'hubspot', '--tenant', tenant, '--refresh-token', 'refresh-1234', '--client-secret', 'secret-1234'], env);
     expect(noClient.code).toBe(2);
     expect(noClient.stderr).toContain('--refresh-token needs --client-id');
+  });
+
+  it('connect pipedrive posts the API token and prints the company, fields and subscriptions', async () => {
+    const result = {
+      connection_id: '11111111-2222-4333-8444-555555555555',
+      provider: 'pipedrive',
+      account_id: '4100001',
+      fields_created: ['person.stage'],
+      value_maps: 12,
+      webhook: { target_url: 'http://127.0.0.1:54321/functions/v1/pipedrive-webhook', subscriptions: ['*.person', '*.deal'], created: 2 },
+    };
+    answer = { status: 201, body: result };
+    const { code, stdout } = await cli(['connect', 'pipedrive', '--tenant', tenant, '--api-token', 'pd-token-123456', '--base-url', 'http://127.0.0.1:54391'], env);
+    expect(code).toBe(0);
+    expect(JSON.parse(requests.at(-1)!.body)).toEqual({ tenant_id: tenant, provider: 'pipedrive', api_token: 'pd-token-123456', api_base_url: 'http://127.0.0.1:54391' });
+    expect(stdout).toBe(`${describePipedriveConnection(result, tenant).join('\n')}\n`);
+    expect(stdout).toContain('company id:');
+    expect(stdout).toContain('person.stage');
+  });
+
+  it('connect pipedrive without an API token is a usage error', async () => {
+    const before = requests.length;
+    const { code, stderr } = await cli(['connect', 'pipedrive', '--tenant', tenant], env);
+    expect(code).toBe(2);
+    expect(stderr).toContain('missing --api-token');
+    expect(requests.length).toBe(before);
   });
 
   it('a function error becomes its message, a hint and exit 1', async () => {

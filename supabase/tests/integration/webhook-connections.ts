@@ -39,11 +39,16 @@ export async function storedFor(
   return { queued: Number(row.queued), receipts: Number(row.receipts) };
 }
 
-/** The events queued for a connection, oldest first. */
+/**
+ * The events queued for a connection, oldest first: by the event's own time
+ * where it has one (Pipedrive's meta.timestamp), as the sync worker may have
+ * taken a message and put it back (a retry is queued anew, after later ones).
+ */
 export async function queuedEvents<T>(sql: postgres.Sql, connectionId: string): Promise<T[]> {
   const rows = await sql<{ event: T }[]>`
     select message -> 'event' as event from pgmq.q_crm_inbound
-     where message ->> 'connection_id' = ${connectionId} order by msg_id`;
+     where message ->> 'connection_id' = ${connectionId}
+     order by (message -> 'event' -> 'meta' ->> 'timestamp')::timestamptz nulls last, msg_id`;
   return rows.map((row) => row.event);
 }
 

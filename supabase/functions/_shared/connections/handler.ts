@@ -1,5 +1,6 @@
 // /functions/v1/connections (service role only):
 //   POST   {tenant_id, provider: 'hubspot', access_token, client_secret, ...}  → 201 connect
+//   POST   {tenant_id, provider: 'pipedrive', api_token, ...}                 → 201 connect
 //   GET    ?tenant_id=<uuid>                                               → the tenant's connections
 //   DELETE /connections/<id>                                               → disconnect (data kept)
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import type { Sql } from '../db.ts';
 import { errorResponse, jsonResponse, methodNotAllowed } from '../http.ts';
 import { roleOf } from '../auth.ts';
 import { connectHubSpot, connectHubSpotSchema, describeConnectError } from './hubspot-connect.ts';
+import { connectPipedrive, connectPipedriveSchema } from './pipedrive-connect.ts';
 
 export function createConnectionsHandler(sql: Sql, publicFunctionsUrl: string) {
   return async (req: Request): Promise<Response> => {
@@ -15,6 +17,7 @@ export function createConnectionsHandler(sql: Sql, publicFunctionsUrl: string) {
     }
     const url = new URL(req.url);
     const id = url.pathname.split('/').filter(Boolean)[1];
+    let provider: unknown;
     try {
       if (req.method === 'POST' && !id) {
         let body: unknown;
@@ -23,9 +26,14 @@ export function createConnectionsHandler(sql: Sql, publicFunctionsUrl: string) {
         } catch {
           return errorResponse(400, 'invalid_json', 'the body must be JSON');
         }
-        const provider = (body as { provider?: unknown })?.provider;
+        provider = (body as { provider?: unknown })?.provider;
+        if (provider === 'pipedrive') {
+          const parsed = connectPipedriveSchema.safeParse(body);
+          if (!parsed.success) return errorResponse(400, 'invalid_request', 'invalid connect request', parsed.error.issues);
+          return jsonResponse(201, await connectPipedrive(sql, parsed.data, `${publicFunctionsUrl}/pipedrive-webhook`));
+        }
         if (provider !== 'hubspot') {
-          return errorResponse(400, 'unsupported_provider', `provider must be "hubspot" (got ${JSON.stringify(provider)})`);
+          return errorResponse(400, 'unsupported_provider', `provider must be "hubspot" or "pipedrive" (got ${JSON.stringify(provider)})`);
         }
         const parsed = connectHubSpotSchema.safeParse(body);
         if (!parsed.success) return errorResponse(400, 'invalid_request', 'invalid connect request', parsed.error.issues);
@@ -46,7 +54,7 @@ export function createConnectionsHandler(sql: Sql, publicFunctionsUrl: string) {
       }
       return methodNotAllowed(['POST', 'GET', 'DELETE /<id>']);
     } catch (error) {
-      const described = describeConnectError(error);
+      const described = describeConnectError(error, provider === 'pipedrive' ? 'Pipedrive' : 'HubSpot');
       return errorResponse(described.status, described.code, described.message);
     }
   };

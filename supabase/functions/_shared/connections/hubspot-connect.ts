@@ -58,8 +58,16 @@ export interface ConnectResult {
  * charged to its budget, so a sync started right after connecting does not
  * run into HubSpot's window with them still in it.
  */
-function countingBudget(): RateBudget & { calls: number } {
-  const budget = { calls: 0, take: async () => { budget.calls++; }, pause: async () => {} };
+export function countingBudget(): RateBudget & { calls: number; tokens: number } {
+  const budget = {
+    calls: 0,
+    tokens: 0,
+    take: async (requests = 1, tokens = 0) => {
+      budget.calls += requests;
+      budget.tokens += tokens;
+    },
+    pause: async () => {},
+  };
   return budget;
 }
 
@@ -179,16 +187,17 @@ async function connectCredentials(request: ConnectHubSpotRequest, requestToken: 
   return { ...oauth, access_token: grant.accessToken, expires_at: new Date(Date.now() + grant.expiresInSeconds * 1000).toISOString(), webhook_secret };
 }
 
-/** Records the setup's calls in the connection's budget, one grant each while its window has room. */
-async function chargeSetupCalls(sql: Sql, connectionId: string, calls: number): Promise<void> {
+/** Records the setup's calls (and their tokens, on the first) in the connection's budget, one grant each while its window has room. */
+export async function chargeSetupCalls(sql: Sql, connectionId: string, calls: number, tokens = 0): Promise<void> {
   if (calls < 1) return;
-  await sql`select sync.take_rate_budget(${connectionId}, 1) from generate_series(1, ${calls}::int)`;
+  await sql`select sync.take_rate_budget(${connectionId}, 1, case when n = 1 then ${tokens}::int else 0 end)
+              from generate_series(1, ${calls}::int) n`;
 }
 
 /** A wrong token is the caller's mistake: say so plainly. */
-export function describeConnectError(error: unknown): { status: number; code: string; message: string } {
+export function describeConnectError(error: unknown, provider = 'HubSpot'): { status: number; code: string; message: string } {
   if (error instanceof ProviderError) {
-    if (error.kind === 'unauthorized') return { status: 422, code: 'invalid_credentials', message: `HubSpot refused the access token: ${error.message}` };
+    if (error.kind === 'unauthorized') return { status: 422, code: 'invalid_credentials', message: `${provider} refused the ${provider === 'HubSpot' ? 'access' : 'API'} token: ${error.message}` };
     if (error.kind === 'unavailable' || error.kind === 'rate_limited') return { status: 502, code: 'provider_unavailable', message: error.message };
     return { status: 422, code: 'provider_rejected', message: error.message };
   }

@@ -24,6 +24,8 @@ export interface UpdateInput {
   fields: Record<string, unknown>;
   references: Record<string, string | null>;
   baseReferences: Record<string, string | null>;
+  /** The fields as last written (the shadow), for a CRM that writes some fields only whole (a Pipedrive person's name). */
+  base?: Record<string, unknown>;
 }
 
 /** The outcome of one record's write. A failed record carries whether retrying can help. */

@@ -10,6 +10,9 @@ import { createHubSpotCaller } from './hubspot/client.ts';
 import { isOAuthCredentials, oauthAccessToken } from './hubspot/oauth.ts';
 import { buildFieldMap } from './hubspot/field-map.ts';
 import { buildValueMaps } from './hubspot/value-maps.ts';
+import { createPipedriveAdapter } from './pipedrive/adapter.ts';
+import { createPipedriveCaller } from './pipedrive/client.ts';
+import { buildPipedriveFieldMap } from './pipedrive/field-map.ts';
 
 export async function adapterFor(db: SyncDb, connection: ConnectionInfo, deadline: () => number): Promise<CrmAdapter> {
   const budget = createRateBudget(db, connection.id, deadline);
@@ -31,7 +34,23 @@ export async function adapterFor(db: SyncDb, connection: ConnectionInfo, deadlin
         buildFieldMap(fieldMaps),
       );
     }
+    case 'pipedrive': {
+      const apiToken = credentials.api_token;
+      if (typeof apiToken !== 'string' || !apiToken) {
+        throw new ProviderError(`connection ${connection.id} has no Pipedrive api_token in Vault`, 'unauthorized');
+      }
+      const [valueMaps, fieldMaps] = await Promise.all([db.valueMaps(connection.id), db.fieldMaps(connection.id)]);
+      return createPipedriveAdapter(
+        createPipedriveCaller({ apiToken, basePath, budget }),
+        buildValueMaps(valueMaps),
+        buildPipedriveFieldMap(fieldMaps),
+        {
+          note: (entityType, localIds) => db.noteCreateAttempts(connection.id, entityType, localIds),
+          forget: (entityType, localIds) => db.forgetCreateAttempts(connection.id, entityType, localIds),
+        },
+      );
+    }
     default:
-      throw new ProviderError(`no adapter for provider ${connection.provider} yet`, 'invalid');
+      throw new ProviderError(`no adapter for provider ${connection.provider}`, 'invalid');
   }
 }

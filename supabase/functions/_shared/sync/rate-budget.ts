@@ -1,10 +1,12 @@
 // Waits for the connection's shared request budget (sync.take_rate_budget)
-// before each provider call. A 429 pauses the connection for every worker.
+// before each provider call: a burst window of requests, and where the
+// provider counts them (Pipedrive), a daily budget of tokens weighted by each
+// call's cost. A 429 pauses the connection for every worker.
 import type { SyncDb } from './sync-db.ts';
 
 export interface RateBudget {
-  /** Resolves when `requests` may be sent; throws when the wait would pass the deadline. */
-  take(requests?: number): Promise<void>;
+  /** Resolves when `requests` costing `tokens` in all may be sent; throws when the wait would pass the deadline. */
+  take(requests?: number, tokens?: number): Promise<void>;
   /** Pauses the whole connection (all workers) after a 429 or an outage. */
   pause(ms: number, reason: string): Promise<void>;
 }
@@ -24,9 +26,9 @@ export function createRateBudget(
   now: () => number = Date.now,
 ): RateBudget {
   return {
-    async take(requests = 1) {
+    async take(requests = 1, tokens = 0) {
       for (;;) {
-        const { granted, wait_ms } = await db.takeRateBudget(connectionId, requests);
+        const { granted, wait_ms } = await db.takeRateBudget(connectionId, requests, tokens);
         if (granted) return;
         if (now() + wait_ms > deadline()) throw new BudgetExhaustedError(wait_ms);
         await sleep(wait_ms);

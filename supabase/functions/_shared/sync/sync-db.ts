@@ -136,9 +136,18 @@ export function createSyncDb(sql: Sql) {
       const rows = values.map((v) => ({ kind: v.kind, remote_value: v.remoteValue, direction, entity_type: v.entityType, local_id: v.localId ?? null }));
       await sql`select sync.report_unmapped_values(${connectionId}, ${json(sql, rows)})`;
     },
-    async takeRateBudget(connectionId: string, requests: number): Promise<{ granted: boolean; wait_ms: number }> {
-      const [row] = await sql`select * from sync.take_rate_budget(${connectionId}, ${requests})`;
+    async takeRateBudget(connectionId: string, requests: number, tokens = 0): Promise<{ granted: boolean; wait_ms: number }> {
+      const [row] = await sql`select * from sync.take_rate_budget(${connectionId}, ${requests}, ${tokens})`;
       return row as { granted: boolean; wait_ms: number };
+    },
+    async noteCreateAttempts(connectionId: string, entityType: EntityType, localIds: string[]): Promise<Map<string, string>> {
+      if (!localIds.length) return new Map();
+      const rows = await sql<{ local_id: string; first_attempt_at: Date }[]>`
+        select * from sync.note_create_attempts(${connectionId}, ${entityType}, ${localIds}::uuid[])`;
+      return new Map(rows.map((r) => [r.local_id, new Date(r.first_attempt_at).toISOString()]));
+    },
+    async forgetCreateAttempts(connectionId: string, entityType: EntityType, localIds: string[]): Promise<void> {
+      if (localIds.length) await sql`select sync.forget_create_attempts(${connectionId}, ${entityType}, ${localIds}::uuid[])`;
     },
     async pauseConnection(connectionId: string, ms: number, reason: string): Promise<void> {
       await sql`select sync.pause_connection(${connectionId}, ${Math.ceil(ms)}, ${reason})`;

@@ -4,6 +4,9 @@
 // strict where intake depends on it: the event id (deduplication), the
 // company id (routing), the action and the time (the age window).
 import { z } from 'zod';
+import type { EntityType } from '../../model/unified.ts';
+import type { InboundWork } from '../adapter.ts';
+import { remoteIdOf, toIsoTime } from './mappers.ts';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Record ids are integers sent as strings; leads have uuids. */
@@ -57,4 +60,108 @@ export type PipedriveWebhookEvent = z.infer<typeof pipedriveWebhookEventSchema>;
  */
 export function dedupeKey(event: PipedriveWebhookEvent): string {
   return `event:${event.meta.id.toLowerCase()}`;
+}
+
+// Queued deliveries ({meta, data, previous}, as intake stored them) turned
+// into the engine's work items.
+//
+// - create / change: fetch the record (its current state, never the
+//   payload: deliveries come late, twice or out of order);
+// - delete: a delete that names `merged_to_id` is the losing half of a
+//   merge (the survivor gets a change naming `merged_from_id`); any other
+//   delete is fetched too, and the fetch says whether the record is gone;
+// - notes are activities whose remote id is "note:<id>".
+//
+// Echoes: the engine records the version of its own writes (the record's
+// update_time, or the moment the write was sent when later: see versionAt),
+// and the inbound step skips events not newer than that. Pipedrive's times
+// have whole seconds, so an event is dated at its record's update_time only
+// when the integration itself made the change through the API
+// (`change_source` "api" by the user that owns the webhook, whose token the
+// engine uses): then the write's version covers it and no fetch is spent on
+// the echo. A change by a person, or another integration, is dated to the end
+// of its second, so it is never taken for the echo of a write made in the same
+// second.
+
+const idText = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
+
+/** The parts of a queued event the engine reads (tolerant: intake validated it). */
+const queuedEventSchema = z.looseObject({
+  meta: z.looseObject({
+    action: z.string(),
+    entity: z.string(),
+    entity_id: idText,
+    timestamp: z.union([z.string(), z.number()]).optional(),
+    change_source: z.string().optional(),
+    user_id: idText.optional(),
+    webhook_owner_id: idText.optional(),
+    merged_to_id: idText.optional(),
+    merged_from_id: idText.optional(),
+  }),
+  data: z.record(z.string(), z.unknown()).nullable().optional(),
+  previous: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+type QueuedEvent = z.infer<typeof queuedEventSchema>;
+
+const entityTypeOf: Record<string, { entityType: EntityType; object: 'person' | 'organization' | 'deal' | 'activity' | 'note' }> = {
+  person: { entityType: 'contact', object: 'person' },
+  organization: { entityType: 'company', object: 'organization' },
+  deal: { entityType: 'deal', object: 'deal' },
+  activity: { entityType: 'activity', object: 'activity' },
+  note: { entityType: 'activity', object: 'note' },
+};
+
+/** v1 names of the actions, which some accounts still send. */
+const actionOf: Record<string, 'create' | 'change' | 'delete'> = {
+  create: 'create', added: 'create', change: 'change', updated: 'change', delete: 'delete', deleted: 'delete', merged: 'change',
+};
+
+/** When the event's change happened, in epoch ms (see the header on echoes). */
+export function eventTime(event: QueuedEvent, action: 'create' | 'change' | 'delete'): number {
+  const stamped = typeof event.meta.timestamp === 'number'
+    ? event.meta.timestamp
+    : event.meta.timestamp ? Date.parse(event.meta.timestamp) : Number.NaN;
+  const updateTime = toIsoTime(String((event.data ?? event.previous)?.update_time ?? ''));
+  const updatedMs = updateTime ? Date.parse(updateTime) : Number.NaN;
+  if (action === 'delete') {
+    // A delete's record holds its last update, not the deletion: the deletion is later.
+    const at = Number.isNaN(stamped) ? Date.now() : stamped;
+    return Number.isNaN(updatedMs) ? at : Math.max(at, updatedMs + 1_000);
+  }
+  const byIntegration = event.meta.change_source === 'api' && event.meta.user_id !== undefined &&
+    event.meta.user_id === event.meta.webhook_owner_id;
+  if (!Number.isNaN(updatedMs)) return byIntegration ? updatedMs : Math.max(updatedMs + 999, Number.isNaN(stamped) ? 0 : stamped);
+  return Number.isNaN(stamped) ? Date.now() : stamped;
+}
+
+export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
+  const work: InboundWork[] = [];
+  for (const raw of events) {
+    const parsed = queuedEventSchema.safeParse(raw);
+    if (!parsed.success) continue;
+    const event = parsed.data;
+    const target = entityTypeOf[event.meta.entity];
+    const action = actionOf[event.meta.action];
+    if (!target || !action) continue;
+    const occurredAt = eventTime(event, action);
+    const remoteId = remoteIdOf(target.object, event.meta.entity_id);
+    if (action === 'delete' && event.meta.merged_to_id !== undefined) {
+      work.push({
+        kind: 'merge', entityType: target.entityType, occurredAt,
+        primaryRemoteId: remoteIdOf(target.object, event.meta.merged_to_id), mergedRemoteIds: [remoteId],
+      });
+    } else if (action === 'delete') {
+      work.push({ kind: 'delete', entityType: target.entityType, remoteId, occurredAt });
+    } else {
+      if (event.meta.merged_from_id !== undefined) {
+        // The surviving half of a merge: enough to apply it if the delete was lost.
+        work.push({
+          kind: 'merge', entityType: target.entityType, occurredAt,
+          primaryRemoteId: remoteId, mergedRemoteIds: [remoteIdOf(target.object, event.meta.merged_from_id)],
+        });
+      }
+      work.push({ kind: 'fetch', entityType: target.entityType, remoteId, occurredAt });
+    }
+  }
+  return work;
 }
