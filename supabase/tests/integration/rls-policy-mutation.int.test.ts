@@ -47,6 +47,7 @@ describe('the tenant-isolation test guards every policy', () => {
     const tables = new Set(policies.map((p) => `${p.schemaname}.${p.tablename}`));
     expect([...tables].sort()).toEqual([
       'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
+      'sync.admin_notifications', 'sync.conflict_decisions', 'sync.conflict_strategies', 'sync.conflicts',
       'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
       'sync.value_maps',
     ]);

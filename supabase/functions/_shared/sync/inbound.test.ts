@@ -20,7 +20,9 @@ function fakeDb(locals: OutboundState[]) {
   const applied: InboundChange[] = [];
   const db = {
     applied,
-    async connection() { return { id: CONNECTION, tenant_id: 't1' }; },
+    async connection() { return { id: CONNECTION, tenant_id: 't1', provider: 'hubspot' }; },
+    async loadConflictStrategies() { return []; },
+    async heldConflictFields() { return new Map(); },
     async loadInboundState(_c: string, _e: string, remoteIds: string[]) {
       return remoteIds.map((remote_id) => ({ remote_id, local_id: null, remote_updated_at: null, base: {}, base_references: {}, local: null, local_updated_at: null, local_deleted: null }));
     },

@@ -5,7 +5,8 @@
 // duplicated event cannot undo a newer state.
 import type { EntityType, RemoteRecord } from '../model/unified.ts';
 import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
-import { type InboundChange, type InboundState, resolveInbound } from './resolve-inbound.ts';
+import { ConflictPolicy } from './conflict-policy.ts';
+import { type FieldConflict, type InboundChange, type InboundState, type ResolveContext, resolveInbound } from './resolve-inbound.ts';
 import type { InboundStateRow, SyncDb } from './sync-db.ts';
 import { toMillis } from './values.ts';
 
@@ -28,7 +29,8 @@ export interface InboundStats {
   conflicts: number;
 }
 
-type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped' | 'loadOutboundState' | 'connection'> & {
+type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped' | 'loadOutboundState' |
+  'connection' | 'loadConflictStrategies' | 'heldConflictFields'> & {
   applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void>;
   applyRemoteErasure(connectionId: string, entityType: EntityType, remoteId: string): Promise<void>;
 };
@@ -90,24 +92,30 @@ function fetchTargets(item: InboundWork, entityType: EntityType): string[] {
   return [];
 }
 
-/** Resolves and applies one batch; rows whose local record changed meanwhile are read and resolved again. */
 /**
+ * Resolves and applies one batch; rows whose local record changed meanwhile
+ * are read and resolved again. The conflict decisions of the applied changes
+ * are recorded in the same transaction. Callable from any path that has
+ * fresh remote records (webhooks, reconciliation).
  * @param preloaded state rows already read for these records (the first
  *   attempt uses them; if a row changed since, the guarded apply says retry
  *   and the next attempt reads it again).
  */
 export async function applyRecords(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
                                    stats: InboundStats, preloaded?: Map<string, InboundStateRow>) {
+  const context = await resolveContext(db, connectionId, entityType);
   let pending = records;
   for (let attempt = 0; attempt <= maxRetries && pending.length > 0; attempt++) {
     const states = await loadStates(db, connectionId, entityType, pending, attempt === 0 ? preloaded : undefined);
+    await markHeldFields(db, connectionId, entityType, states);
     const changes: InboundChange[] = [];
+    const conflicts = new Map<string, FieldConflict[]>();
     for (const record of pending) {
-      const decision = resolveInbound(record, states.get(record.remoteId)!);
-      stats.conflicts += decision.conflicts.length;
+      const decision = resolveInbound(record, states.get(record.remoteId)!, context);
       changes.push(decision.change);
+      if (decision.conflicts.length) conflicts.set(record.remoteId, decision.conflicts);
     }
-    const outcomes = await db.applyInboundChanges(connectionId, entityType, changes);
+    const outcomes = await db.applyInboundChanges(connectionId, entityType, changes, conflicts);
     const retry = new Set<string>();
     for (const o of outcomes) {
       if (o.outcome === 'retry') retry.add(o.remote_id);
@@ -115,6 +123,7 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
       else if (o.outcome === 'updated') stats.updated++;
       else if (o.outcome === 'deleted') stats.deleted++;
       else if (o.outcome === 'stale') stats.stale++;
+      if (o.outcome === 'updated' || o.outcome === 'matched') stats.conflicts += conflicts.get(o.remote_id)?.length ?? 0;
     }
     const localIds = new Map(outcomes.map((o) => [o.remote_id, o.local_id]));
     await db.reportUnmapped(connectionId, 'inbound', pending.filter((r) => !retry.has(r.remoteId)).flatMap((r) =>
@@ -123,6 +132,21 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
   }
   if (pending.length > 0) {
     throw new Error(`${pending.length} ${entityType} record(s) kept changing locally while being applied; will retry`);
+  }
+}
+
+async function resolveContext(db: InboundDb, connectionId: string, entityType: EntityType): Promise<ResolveContext> {
+  const connection = await db.connection(connectionId);
+  if (!connection) throw new Error(`connection ${connectionId} does not exist`);
+  return { entityType, policy: new ConflictPolicy(await db.loadConflictStrategies(connectionId)), provider: connection.provider, connectionId };
+}
+
+async function markHeldFields(db: InboundDb, connectionId: string, entityType: EntityType, states: Map<string, InboundState>) {
+  const localIds = [...new Set([...states.values()].flatMap((s) => (s.localId ? [s.localId] : [])))];
+  if (localIds.length === 0) return;
+  const held = await db.heldConflictFields(connectionId, entityType, localIds);
+  for (const state of states.values()) {
+    if (state.localId && held.has(state.localId)) state.held = held.get(state.localId);
   }
 }
 

@@ -31,6 +31,7 @@ function fakeDb(loads: OutboundState[][]) {
     merged: [] as string[],
     async recordRemoteMerge(_c: string, _e: string, mergedRemoteId: string) { db.merged.push(mergedRemoteId); },
     async queueOutbound(messages: Record<string, unknown>[]) { queued.push(...messages); },
+    async heldConflictFields() { return new Map(); },
   };
   return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[] };
 }

@@ -43,7 +43,8 @@ export interface OutboundOutcome {
   rejected: { ids: number[]; error: string }[];
 }
 
-type OutboundDb = Pick<SyncDb, 'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge'>;
+type OutboundDb = Pick<SyncDb, 'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' |
+  'heldConflictFields'>;
 
 export async function syncOutbound(
   db: OutboundDb,
@@ -85,7 +86,8 @@ async function syncEntity(
   const rows = await db.loadOutboundState(connectionId, entityType, [...idsByLocal.keys()]);
   const byLocal = new Map(rows.map((r) => [r.local_id, r]));
   const waitedEnough = new Set([...waits].filter(([, n]) => n >= maxWaits).map(([localId]) => localId));
-  const plan = planOutbound(entityType, rows, waitedEnough);
+  const mapped = rows.filter((r) => r.remote_id).map((r) => r.local_id);
+  const plan = planOutbound(entityType, rows, waitedEnough, await db.heldConflictFields(connectionId, entityType, mapped));
   const touched = new Set<string>();
   const written = new Set<string>();
 
