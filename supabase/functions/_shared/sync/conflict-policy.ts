@@ -64,6 +64,17 @@ export class ConflictPolicy {
     this.rows = rows.map((row) => conflictStrategySchema.parse(row));
   }
 
+  /**
+   * Whether a write of this entity type must first read the CRM's current
+   * state. A CRM change whose webhook has not arrived yet would otherwise be
+   * overwritten unseen: harmless under the timestamp rule (the engine's write
+   * is the later change in that CRM), but it would break a priority, merge or
+   * review rule.
+   */
+  guardsWrites(entityType: EntityType): boolean {
+    return this.rows.some((r) => (r.entity_type === null || r.entity_type === entityType) && r.strategy !== 'timestamp');
+  }
+
   ruleFor(entityType: EntityType, field: string): FieldRule {
     const scoped: [FieldRule['scope'], ConflictStrategyRow | undefined][] = [
       ['field', this.rows.find((r) => r.entity_type === entityType && r.field === field)],

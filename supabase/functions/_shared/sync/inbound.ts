@@ -51,14 +51,15 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
   }
 
   for (const entityType of entityOrder) {
-    const latest = new Map<string, number>();
+    // Every event time per record: an echo and an earlier CRM edit of one record can arrive together.
+    const eventTimes = new Map<string, number[]>();
     for (const item of work) {
       for (const id of fetchTargets(item, entityType)) {
-        if (!erased.has(`${entityType}:${id}`)) latest.set(id, Math.max(latest.get(id) ?? 0, item.occurredAt));
+        if (!erased.has(`${entityType}:${id}`)) eventTimes.set(id, [...(eventTimes.get(id) ?? []), item.occurredAt]);
       }
     }
-    const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, latest);
-    stats.skipped += latest.size - remoteIds.length;
+    const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, eventTimes);
+    stats.skipped += eventTimes.size - remoteIds.length;
     for (let i = 0; i < remoteIds.length; i += fetchBatchSize) {
       const records = await adapter.fetchRecords(entityType, remoteIds.slice(i, i + fetchBatchSize));
       stats.fetched += records.length;
@@ -69,19 +70,23 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
 }
 
 /**
- * Drops records whose events are no newer than the version already applied:
- * the webhook echo of the engine's own write (recorded with the write's
- * modification time) and late or repeated events cost no API call.
+ * Drops records whose events are already applied: no newer than the version
+ * last read and applied (late or repeated events), or at exactly the time of
+ * the engine's own last write (its webhook echo). Neither costs an API call.
+ * An event older than that write is still fetched: it may be an edit made in
+ * the CRM just before the write, to a field the write did not touch.
  */
-async function withoutAppliedEvents(db: InboundDb, connectionId: string, entityType: EntityType, latest: Map<string, number>) {
-  if (latest.size === 0) return { remoteIds: [], rows: new Map<string, InboundStateRow>() };
-  const rows = new Map((await db.loadInboundState(connectionId, entityType, [...latest.keys()])).map((row) => [row.remote_id, row]));
-  const applied = (id: string) => {
-    const at = rows.get(id)?.remote_updated_at;
-    return at ? toMillis(at) : -Infinity;
+async function withoutAppliedEvents(db: InboundDb, connectionId: string, entityType: EntityType, eventTimes: Map<string, number[]>) {
+  if (eventTimes.size === 0) return { remoteIds: [], rows: new Map<string, InboundStateRow>() };
+  const rows = new Map((await db.loadInboundState(connectionId, entityType, [...eventTimes.keys()])).map((row) => [row.remote_id, row]));
+  const applied = (id: string, occurredAt: number) => {
+    const row = rows.get(id);
+    if (!row) return false;
+    return (row.remote_updated_at != null && occurredAt <= toMillis(row.remote_updated_at)) ||
+      (row.remote_written_at != null && occurredAt === toMillis(row.remote_written_at));
   };
   // The state read here also serves the first apply of these records (see applyRecords).
-  return { remoteIds: [...latest].filter(([id, occurredAt]) => !(occurredAt <= applied(id))).map(([id]) => id), rows };
+  return { remoteIds: [...eventTimes].filter(([id, times]) => !times.every((t) => applied(id, t))).map(([id]) => id), rows };
 }
 
 /** Remote ids whose current state a work item needs. Deletions are fetched too: the fetch says whether the record is gone. */

@@ -32,6 +32,7 @@ function fakeDb(loads: OutboundState[][]) {
     async recordRemoteMerge(_c: string, _e: string, mergedRemoteId: string) { db.merged.push(mergedRemoteId); },
     async queueOutbound(messages: Record<string, unknown>[]) { queued.push(...messages); },
     async heldConflictFields() { return new Map(); },
+    async loadConflictStrategies() { return []; },
   };
   return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[] };
 }

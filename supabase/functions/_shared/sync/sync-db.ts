@@ -32,6 +32,8 @@ export interface InboundStateRow {
   local: Record<string, unknown> | null;
   local_updated_at: string | null;
   local_deleted: boolean | null;
+  /** When the engine last wrote the record (its echo carries this time). */
+  remote_written_at?: string | null;
 }
 
 export interface OutboundResult {
