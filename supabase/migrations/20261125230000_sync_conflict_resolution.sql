@@ -308,6 +308,10 @@ begin
     raise exception 'conflict % is already resolved', p_conflict_id using errcode = '55000';
   end if;
   chosen := case p_choice when 'local' then k.local_value when 'remote' then k.remote_value else p_value end;
+  -- Only custom_fields holds a JSON object; every other column takes a plain value.
+  if jsonb_typeof(chosen) in ('object', 'array') and k.field <> 'custom_fields' then
+    raise exception 'the value of % must be a text, number or boolean (got %)', k.field, jsonb_typeof(chosen) using errcode = '22023';
+  end if;
 
   update sync.conflicts c
      set status = 'resolved', resolution = p_choice, resolved_value = chosen, resolved_by = resolver, resolved_at = now()
