@@ -108,6 +108,7 @@ function fetchTargets(item: InboundWork, entityType: EntityType): string[] {
  */
 export async function applyRecords(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
                                    stats: InboundStats, preloaded?: Map<string, InboundStateRow>) {
+  if (records.length === 0) return;
   const context = await resolveContext(db, connectionId, entityType);
   let pending = records;
   for (let attempt = 0; attempt <= maxRetries && pending.length > 0; attempt++) {
