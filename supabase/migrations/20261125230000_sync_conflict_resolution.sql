@@ -85,6 +85,7 @@ create table sync.conflicts (
   detected_at timestamptz not null default now(),
   last_detected_at timestamptz not null default now(),
   detections integer not null default 1,
+  constraint conflicts_field_is_synced check (field = any (sync._synced_columns(entity_type))),
   constraint conflicts_resolved_complete
     check ((status = 'resolved') = (resolution is not null and resolved_at is not null and resolved_by is not null))
 );

@@ -4,7 +4,7 @@
 -- lists and resolves only their tenant's conflicts; a resolution writes the
 -- record as an app edit (queued for every connection) and keeps who and when.
 begin;
-select plan(33);
+select plan(34);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Conflicts A', 'conflicts-a'),
@@ -86,6 +86,10 @@ select results_eq($$select fields from sync.held_conflict_fields('aaaaaaaa-0000-
   $$values (array['first_name'])$$, 'the pending field is held (for every connection of the tenant)');
 select throws_ok($$select sync.record_conflict_decisions('00000000-0000-4000-8000-000000000999', 'contact', '[]')$$,
   'P0002', null, 'an unknown connection is an error');
+select throws_ok($$select sync.record_conflict_decisions('aaaaaaaa-0000-4000-8000-0000000000c1', 'contact', '[
+  {"remote_id": "501", "local_id": "aaaaaaaa-0000-4000-8000-000000000001", "field": "colour", "strategy": "manual_review",
+   "scope": "tenant", "winner": "pending", "reason": "held"}]')$$,
+  '23514', null, 'a conflict names a synced field');
 
 -- Tenant B has a conflict too; A's member must not see or resolve it.
 select sync.record_conflict_decisions('bbbbbbbb-0000-4000-8000-0000000000c1', 'contact', $$[

@@ -91,9 +91,7 @@ describe('three-way detection', () => {
     const c = await syncedContact('different-fields');
     await hs.sql`update crm.contacts set phone = '+1 555 0199' where id = ${c.localId}`;
     await hs.control('PATCH', `/objects/contacts/${c.remoteId}`, { properties: { firstname: 'Remote Ann' } });
-    await hs.settle();
-    expect(await localContact(c.localId)).toMatchObject({ phone: '+1 555 0199', first_name: 'Remote Ann' });
-    expect(await remoteContact(c.remoteId)).toMatchObject({ phone: '+1 555 0199', firstname: 'Remote Ann' });
+    await converged(c, { phone: '+1 555 0199', first_name: 'Remote Ann' }, { phone: '+1 555 0199', firstname: 'Remote Ann' });
     expect(await decisionsOf(c.localId)).toEqual([]);
   });
 
@@ -162,6 +160,9 @@ describe('manual review', () => {
       entity_type: 'contact', local_id: c.localId,
       fields: [expect.objectContaining({ field: 'phone', base: '+1 555 0100', local: '+1 555 0111', remote: '+1 555 0222', current: '+1 555 0111' })],
     }]);
+    expect((await api('GET', `/?local_id=${c.localId}`)).body.pending).toBe(1);
+    expect((await api('GET', '/?local_id=00000000-0000-4000-8000-000000000000')).body.pending).toBe(0);
+    expect((await api('GET', '/?limit=0')).status).toBe(400);
     expect((await api('GET', '/', undefined, outsiderToken)).body).toEqual({ records: [], pending: 0 });
     expect((await api('GET', '/', undefined, hs.env.anonKey)).status).toBe(403);
     const service = await fetch(`${functionUrl(hs.env, 'conflicts')}?tenant_id=${hs.tenantId}`, {

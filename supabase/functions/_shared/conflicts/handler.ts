@@ -121,11 +121,13 @@ function queryOf(url: URL) {
 
 async function listPending(sql: Sql, caller: Caller, url: URL): Promise<Response> {
   const query = queryOf(url);
+  // One record's conflicts: filtered before the limit applies.
   const rows = await asCaller(sql, caller, (tx) => tx<PendingRow[]>`
-    select * from public.list_pending_conflicts(${query.entity_type ?? null}, ${query.limit})`);
+    select * from public.list_pending_conflicts(${query.entity_type ?? null}, ${query.local_id ? 1000 : query.limit}) p
+     where ${query.local_id ?? null}::uuid is null or p.local_id = ${query.local_id ?? null}
+     limit ${query.limit}`);
   const records = new Map<string, { entity_type: string; local_id: string; fields: unknown[] }>();
   for (const row of rows) {
-    if (query.local_id && row.local_id !== query.local_id) continue;
     const key = `${row.entity_type}:${row.local_id}`;
     if (!records.has(key)) records.set(key, { entity_type: row.entity_type, local_id: row.local_id, fields: [] });
     records.get(key)!.fields.push({
