@@ -50,7 +50,17 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
       await prng.pick(crms).injectApiFault(prng);
       stats.faults++;
     }
-    const done = await Promise.all(planned.map((p) => runOperation(ctx, oracle, p)));
+    // Sides run concurrently; one side's operations on one record run in plan order, so the oracle knows which came last.
+    const chains = new Map();
+    for (const p of planned) {
+      const key = `${p.kind.split('_')[0]}:${p.email ?? p.fields.email}`;
+      chains.set(key, [...(chains.get(key) ?? []), p]);
+    }
+    const done = (await Promise.all([...chains.values()].map(async (chain) => {
+      const out = [];
+      for (const p of chain) out.push(await runOperation(ctx, oracle, p));
+      return out;
+    }))).flat();
     stats.operations += done.filter(Boolean).length;
     stats.skipped += done.filter((d) => !d).length;
     await sleep(prng.int(0, 120));
@@ -140,7 +150,6 @@ async function runOperation(ctx, oracle, p) {
     case 'local_edit': {
       const [row] = await sql`select id from crm.contacts where tenant_id = ${tenantId} and email = ${p.email} and deleted_at is null`;
       if (!row) return false;
-      // Recorded once committed: of two concurrent edits to one row, the one that waited for the other's lock commits last.
       await sql`update crm.contacts set ${sql(p.fields)} where id = ${row.id}`;
       for (const [field, value] of Object.entries(p.fields)) oracle.edit(p.email, side, field, value, p.burst);
       return true;
