@@ -148,8 +148,10 @@ describe('manual review', () => {
   it('holds the field: the app keeps its value, HubSpot keeps its own, the rest of the record syncs', async () => {
     expect(await localContact(c.localId)).toMatchObject({ phone: '+1 555 0111', first_name: 'Also local' });
     expect(await remoteContact(c.remoteId)).toMatchObject({ phone: '+1 555 0222', firstname: 'Also local' });
-    const [row] = await hs.sql`select count(*)::int as n from sync.admin_notifications where tenant_id = ${hs.tenantId}`;
-    expect(row.n).toBe(1);
+    const { notifications } = (await api('GET', '/notifications')).body;
+    expect(notifications).toEqual([expect.objectContaining({ kind: 'conflict_pending_review',
+      payload: expect.objectContaining({ local_id: c.localId, field: 'phone' }) })]);
+    expect((await api('GET', '/notifications', undefined, outsiderToken)).body.notifications).toEqual([]);
   });
 
   it('lists the pending conflict once, field by field, to the tenant\'s members only', async () => {

@@ -4,6 +4,7 @@
 //   GET    /conflicts[?entity_type=&limit=]       pending conflicts by record, field by field (base, local, remote, current)
 //   POST   /conflicts/resolve {resolutions: [{conflict_id, choice: local|remote|custom, value?}]}   in one transaction
 //   GET    /conflicts/decisions[?entity_type=&local_id=&limit=]   the decision log, newest first
+//   GET    /conflicts/notifications[?limit=]      what the tenant's admins should look at, newest first
 //   GET    /conflicts/strategies                  the tenant's rules
 //   PUT    /conflicts/strategies {entity_type?, field?, strategy, source_priority?, merge_rule?, separator?}   set one rule
 //   DELETE /conflicts/strategies/<id>             remove one rule
@@ -71,6 +72,11 @@ export function createConflictsHandler(sql: Sql) {
       if (route === '' && req.method === 'GET') return await listPending(sql, caller, url);
       if (route === 'resolve' && req.method === 'POST') return await resolve(sql, caller, req);
       if (route === 'decisions' && req.method === 'GET') return await decisions(sql, caller, url);
+      if (route === 'notifications' && req.method === 'GET') {
+        const { limit } = queryOf(url);
+        return jsonResponse(200, { notifications: await asCaller(sql, caller, (tx) => tx`
+          select id, kind, subject, payload, created_at, read_at from sync.admin_notifications order by id desc limit ${limit}`) });
+      }
       if (route === 'strategies' && !id && req.method === 'GET') {
         return jsonResponse(200, { strategies: await asCaller(sql, caller, (tx) => tx`
           select id, entity_type, field, strategy, source_priority, merge_rule, separator, updated_at
@@ -82,7 +88,8 @@ export function createConflictsHandler(sql: Sql) {
         const removed = await asCaller(sql, caller, (tx) => tx`delete from sync.conflict_strategies where id = ${id} returning id`);
         return removed.length ? new Response(null, { status: 204 }) : errorResponse(404, 'not_found', `strategy ${id} not found`);
       }
-      return methodNotAllowed(['GET /conflicts', 'POST /conflicts/resolve', 'GET /conflicts/decisions', 'GET|PUT /conflicts/strategies',
+      return methodNotAllowed(['GET /conflicts', 'POST /conflicts/resolve', 'GET /conflicts/decisions', 'GET /conflicts/notifications',
+        'GET|PUT /conflicts/strategies',
         'DELETE /conflicts/strategies/<id>']);
     } catch (error) {
       if (error instanceof CallerError) return errorResponse(error.status, error.code, error.message);
