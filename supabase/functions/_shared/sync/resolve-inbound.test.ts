@@ -82,6 +82,16 @@ describe('resolveInbound', () => {
     expect(change.set).toEqual({});
   });
 
+  it('reads a field missing from a mapped record\'s shadow as empty then (created without it), not as a conflict', () => {
+    const { change, conflicts } = resolveInbound(
+      remote({ first_name: 'A', lifecycle_stage: 'lead' }),
+      state({ first_name: 'A', lifecycle_stage: null }, { first_name: 'A' }),
+      context([{ strategy: 'manual_review' }]),
+    );
+    expect(conflicts).toEqual([]);
+    expect(change.set).toEqual({ lifecycle_stage: 'lead' });
+  });
+
   it('treats every difference of a record attached by email as changed on both sides', () => {
     const { change, conflicts } = resolveInbound(
       remote({ first_name: 'Remote' }),

@@ -89,7 +89,8 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
   for (const [field, remoteValue] of Object.entries(fields)) {
     const localValue = state.local[field];
     // A record attached by matching has no shadow yet: every difference counts as changed on both sides.
-    const hasBase = !state.matched && field in state.base;
+    // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
+    const hasBase = !state.matched;
     const remoteChanged = !hasBase || !sameValue(remoteValue, state.base[field]);
     if (held.has(field)) {
       // Awaiting review: the local value stays; a new CRM value refreshes the open conflict's snapshot.
