@@ -4,7 +4,7 @@
 -- (A can read/add/change/delete its own rows) catch a missing policy, the
 -- negative ones catch a policy that lets another tenant through.
 begin;
-select plan(87);
+select plan(94);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
@@ -46,6 +46,18 @@ insert into sync.dead_letters (queue_name, connection_id, tenant_id, message, er
 insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id, local_id) values
   ('aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', 'contact', '101', 'aaaaaaaa-0000-4000-8000-000000000002'),
   ('bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', 'contact', '201', 'bbbbbbbb-0000-4000-8000-000000000002');
+insert into sync.conflict_strategies (tenant_id, strategy) values
+  ('aaaaaaaa-0000-4000-8000-000000000000', 'manual_review'),
+  ('bbbbbbbb-0000-4000-8000-000000000000', 'timestamp');
+insert into sync.conflicts (tenant_id, entity_type, local_id, field, local_value, remote_value) values
+  ('aaaaaaaa-0000-4000-8000-000000000000', 'contact', 'aaaaaaaa-0000-4000-8000-000000000002', 'first_name', '"A local"', '"A remote"'),
+  ('bbbbbbbb-0000-4000-8000-000000000000', 'contact', 'bbbbbbbb-0000-4000-8000-000000000002', 'first_name', '"B local"', '"B remote"');
+insert into sync.conflict_decisions (tenant_id, entity_type, field, strategy, scope, winner, reason) values
+  ('aaaaaaaa-0000-4000-8000-000000000000', 'contact', 'phone', 'timestamp', 'default', 'local', 'reason a'),
+  ('bbbbbbbb-0000-4000-8000-000000000000', 'contact', 'phone', 'timestamp', 'default', 'remote', 'reason b');
+insert into sync.admin_notifications (tenant_id, kind, subject) values
+  ('aaaaaaaa-0000-4000-8000-000000000000', 'conflict_pending_review', 'notice a'),
+  ('bbbbbbbb-0000-4000-8000-000000000000', 'conflict_pending_review', 'notice b');
 
 -- Acts as an authenticated user whose JWT says tenant_id = tenant.
 create function pg_temp.act_as_member(tenant text) returns void language plpgsql as $$
@@ -168,6 +180,16 @@ select results_eq('select remote_property from sync.field_maps', array['source_a
 select results_eq('select remote_value from sync.unmapped_values', array['owner-a'], 'a member sees only their tenant''s unmapped values');
 select results_eq('select max_requests from sync.rate_budgets', array[11], 'a member sees only their tenant''s rate budgets');
 select results_eq('select error from sync.dead_letters', array['error a'], 'a member sees only their tenant''s dead letters');
+select results_eq('select strategy from sync.conflict_strategies', array['manual_review'], 'a member sees only their tenant''s conflict strategies');
+select lives_ok($$insert into sync.conflict_strategies (tenant_id, entity_type, strategy) values ('aaaaaaaa-0000-4000-8000-000000000000', 'deal', 'timestamp')$$,
+  'a member sets a conflict strategy for their tenant');
+select throws_ok($$insert into sync.conflict_strategies (tenant_id, entity_type, strategy) values ('bbbbbbbb-0000-4000-8000-000000000000', 'deal', 'timestamp')$$,
+  '42501', null, 'a member cannot set another tenant''s conflict strategy');
+select results_eq('select local_value #>> ''{}'' from sync.conflicts', array['A local'], 'a member sees only their tenant''s conflicts');
+select throws_ok($$insert into sync.conflicts (tenant_id, entity_type, local_id, field) values ('aaaaaaaa-0000-4000-8000-000000000000', 'contact', gen_random_uuid(), 'phone')$$,
+  '42501', null, 'a member cannot open conflicts (the engine does)');
+select results_eq('select reason from sync.conflict_decisions', array['reason a'], 'a member sees only their tenant''s conflict decisions');
+select results_eq('select subject from sync.admin_notifications', array['notice a'], 'a member sees only their tenant''s notifications');
 select pg_temp.act_as_superuser();
 
 -- Audit entries and GDPR tombstones: members read their own tenant's.

@@ -23,8 +23,14 @@ select set_eq(
   array['authenticated auth.email()', 'authenticated auth.jwt()', 'authenticated auth.role()', 'authenticated auth.uid()',
         'authenticated crm.current_tenant_id()',
         'authenticated public.merge_records(p_entity_type text, p_survivor uuid, p_merged uuid)',
-        'authenticated sync._apply_local_merge(p_entity_type crm.entity_type, p_survivor uuid, p_merged uuid)'],
-  'authenticated can call only the auth helpers, the tenant helper and merge_records (with its tenant-checked helper)');
+        'authenticated sync._apply_local_merge(p_entity_type crm.entity_type, p_survivor uuid, p_merged uuid)',
+        'authenticated public.list_pending_conflicts(p_entity_type text, p_limit integer)',
+        'authenticated public.resolve_conflict(p_conflict_id uuid, p_choice text, p_value jsonb)',
+        'authenticated sync._current_value(p_entity_type crm.entity_type, p_local_id uuid, p_field text)',
+        'authenticated sync._synced_columns(p_entity_type crm.entity_type)',
+        'authenticated sync._numeric_columns(p_entity_type crm.entity_type)',
+        'authenticated sync._is_source_priority(p_sources text[])'],
+  'authenticated can call only the auth helpers, the tenant helper, merge_records (with its tenant-checked helper) the conflict review RPCs (with theirs) and the checks of the strategy table');
 
 select * from finish();
 rollback;

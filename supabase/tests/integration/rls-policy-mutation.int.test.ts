@@ -48,7 +48,8 @@ describe('the tenant-isolation test guards every policy', () => {
     expect([...tables].sort()).toEqual([
       'audit.entries', 'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
       'privacy.erasure_targets', 'privacy.erasures',
-      'sync.alerts', 'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
+      'sync.admin_notifications', 'sync.alerts', 'sync.conflict_decisions', 'sync.conflict_strategies', 'sync.conflicts',
+      'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
       'sync.value_maps',
     ]);
   });

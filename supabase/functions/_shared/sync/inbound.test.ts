@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteRecord } from '../model/unified.ts';
 import type { OutboundState } from './plan-outbound.ts';
-import { applyRecords, type InboundStats } from './inbound.ts';
+import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
+import { applyRecords, type InboundStats, syncInbound } from './inbound.ts';
 import type { InboundChange } from './resolve-inbound.ts';
 import type { SyncDb } from './sync-db.ts';
 
@@ -20,7 +21,9 @@ function fakeDb(locals: OutboundState[]) {
   const applied: InboundChange[] = [];
   const db = {
     applied,
-    async connection() { return { id: CONNECTION, tenant_id: 't1' }; },
+    async connection() { return { id: CONNECTION, tenant_id: 't1', provider: 'hubspot' }; },
+    async loadConflictStrategies() { return []; },
+    async heldConflictFields() { return new Map(); },
     async loadInboundState(_c: string, _e: string, remoteIds: string[]) {
       return remoteIds.map((remote_id) => ({ remote_id, local_id: null, remote_updated_at: null, base: {}, base_references: {}, local: null, local_updated_at: null, local_deleted: null }));
     },
@@ -73,5 +76,39 @@ describe('a new remote record that carries a local id (the engine created it; it
     const db = fakeDb([local()]);
     await applyRecords(db, CONNECTION, 'deal', [deal('901', 'not-a-uuid')], stats());
     expect(db.applied[0].local_id).toBeUndefined();
+  });
+});
+
+describe('which events cost a fetch', () => {
+  const readAt = Date.parse('2026-11-01T10:00:00.000Z');
+  const writtenAt = Date.parse('2026-11-01T10:00:05.000Z');
+  const fetched: string[] = [];
+  const adapter = (work: InboundWork[]): CrmAdapter => ({
+    provider: 'hubspot',
+    interpretEvents: () => work,
+    fetchRecords: async (_e, ids) => { fetched.push(...ids); return []; },
+    createRecords: async () => [], updateRecords: async () => [], archiveRecords: async () => [], mergeRecords: async () => [],
+  });
+  const db = {
+    async loadInboundState(_c: string, _e: string, remoteIds: string[]) {
+      return remoteIds.map((remote_id) => ({
+        remote_id, local_id: L1, remote_updated_at: new Date(readAt).toISOString(), remote_written_at: new Date(writtenAt).toISOString(),
+        base: {}, base_references: {}, local: null, local_updated_at: null, local_deleted: false,
+      }));
+    },
+  } as unknown as SyncDb;
+  const fetchEvent = (remoteId: string, occurredAt: number): InboundWork => ({ kind: 'fetch', entityType: 'deal', remoteId, occurredAt });
+
+  it.each([
+    ['the echo of the engine\'s own write (exactly its time)', [writtenAt], false],
+    ['an event no newer than the version read', [readAt - 5, readAt], false],
+    ['a CRM edit made just before the engine\'s write (on a field the write did not touch)', [writtenAt - 2_000], true],
+    ['that edit arriving together with the echo', [writtenAt, writtenAt - 2_000], true],
+    ['a change after the write', [writtenAt + 1], true],
+  ])('%s', async (_what, times, expected) => {
+    fetched.length = 0;
+    const stats = await syncInbound(db as never, adapter(times.map((t) => fetchEvent('901', t))), CONNECTION, []);
+    expect(fetched).toEqual(expected ? ['901'] : []);
+    expect(stats.skipped).toBe(expected ? 0 : 1);
   });
 });

@@ -5,7 +5,8 @@
 // duplicated event cannot undo a newer state.
 import type { EntityType, RemoteRecord } from '../model/unified.ts';
 import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
-import { type InboundChange, type InboundState, resolveInbound } from './resolve-inbound.ts';
+import { ConflictPolicy } from './conflict-policy.ts';
+import { type FieldConflict, type InboundChange, type InboundState, type ResolveContext, resolveInbound } from './resolve-inbound.ts';
 import type { InboundStateRow, SyncDb } from './sync-db.ts';
 import { toMillis } from './values.ts';
 
@@ -28,7 +29,8 @@ export interface InboundStats {
   conflicts: number;
 }
 
-type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped' | 'loadOutboundState' | 'connection'> & {
+type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped' | 'loadOutboundState' |
+  'connection' | 'loadConflictStrategies' | 'heldConflictFields'> & {
   applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void>;
   applyRemoteErasure(connectionId: string, entityType: EntityType, remoteId: string): Promise<void>;
 };
@@ -49,14 +51,15 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
   }
 
   for (const entityType of entityOrder) {
-    const latest = new Map<string, number>();
+    // Every event time per record: an echo and an earlier CRM edit of one record can arrive together.
+    const eventTimes = new Map<string, number[]>();
     for (const item of work) {
       for (const id of fetchTargets(item, entityType)) {
-        if (!erased.has(`${entityType}:${id}`)) latest.set(id, Math.max(latest.get(id) ?? 0, item.occurredAt));
+        if (!erased.has(`${entityType}:${id}`)) eventTimes.set(id, [...(eventTimes.get(id) ?? []), item.occurredAt]);
       }
     }
-    const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, latest);
-    stats.skipped += latest.size - remoteIds.length;
+    const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, eventTimes);
+    stats.skipped += eventTimes.size - remoteIds.length;
     for (let i = 0; i < remoteIds.length; i += fetchBatchSize) {
       const records = await adapter.fetchRecords(entityType, remoteIds.slice(i, i + fetchBatchSize));
       stats.fetched += records.length;
@@ -67,19 +70,23 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
 }
 
 /**
- * Drops records whose events are no newer than the version already applied:
- * the webhook echo of the engine's own write (recorded with the write's
- * modification time) and late or repeated events cost no API call.
+ * Drops records whose events are already applied: no newer than the version
+ * last read and applied (late or repeated events), or at exactly the time of
+ * the engine's own last write (its webhook echo). Neither costs an API call.
+ * An event older than that write is still fetched: it may be an edit made in
+ * the CRM just before the write, to a field the write did not touch.
  */
-async function withoutAppliedEvents(db: InboundDb, connectionId: string, entityType: EntityType, latest: Map<string, number>) {
-  if (latest.size === 0) return { remoteIds: [], rows: new Map<string, InboundStateRow>() };
-  const rows = new Map((await db.loadInboundState(connectionId, entityType, [...latest.keys()])).map((row) => [row.remote_id, row]));
-  const applied = (id: string) => {
-    const at = rows.get(id)?.remote_updated_at;
-    return at ? toMillis(at) : -Infinity;
+async function withoutAppliedEvents(db: InboundDb, connectionId: string, entityType: EntityType, eventTimes: Map<string, number[]>) {
+  if (eventTimes.size === 0) return { remoteIds: [], rows: new Map<string, InboundStateRow>() };
+  const rows = new Map((await db.loadInboundState(connectionId, entityType, [...eventTimes.keys()])).map((row) => [row.remote_id, row]));
+  const applied = (id: string, occurredAt: number) => {
+    const row = rows.get(id);
+    if (!row) return false;
+    return (row.remote_updated_at != null && occurredAt <= toMillis(row.remote_updated_at)) ||
+      (row.remote_written_at != null && occurredAt === toMillis(row.remote_written_at));
   };
   // The state read here also serves the first apply of these records (see applyRecords).
-  return { remoteIds: [...latest].filter(([id, occurredAt]) => !(occurredAt <= applied(id))).map(([id]) => id), rows };
+  return { remoteIds: [...eventTimes].filter(([id, times]) => !times.every((t) => applied(id, t))).map(([id]) => id), rows };
 }
 
 /** Remote ids whose current state a work item needs. Deletions are fetched too: the fetch says whether the record is gone. */
@@ -90,24 +97,31 @@ function fetchTargets(item: InboundWork, entityType: EntityType): string[] {
   return [];
 }
 
-/** Resolves and applies one batch; rows whose local record changed meanwhile are read and resolved again. */
 /**
+ * Resolves and applies one batch; rows whose local record changed meanwhile
+ * are read and resolved again. The conflict decisions of the applied changes
+ * are recorded in the same transaction. Callable from any path that has
+ * fresh remote records (webhooks, reconciliation).
  * @param preloaded state rows already read for these records (the first
  *   attempt uses them; if a row changed since, the guarded apply says retry
  *   and the next attempt reads it again).
  */
 export async function applyRecords(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
                                    stats: InboundStats, preloaded?: Map<string, InboundStateRow>) {
+  if (records.length === 0) return;
+  const context = await resolveContext(db, connectionId, entityType);
   let pending = records;
   for (let attempt = 0; attempt <= maxRetries && pending.length > 0; attempt++) {
     const states = await loadStates(db, connectionId, entityType, pending, attempt === 0 ? preloaded : undefined);
+    await markHeldFields(db, connectionId, entityType, states);
     const changes: InboundChange[] = [];
+    const conflicts = new Map<string, FieldConflict[]>();
     for (const record of pending) {
-      const decision = resolveInbound(record, states.get(record.remoteId)!);
-      stats.conflicts += decision.conflicts.length;
+      const decision = resolveInbound(record, states.get(record.remoteId)!, context);
       changes.push(decision.change);
+      if (decision.conflicts.length) conflicts.set(record.remoteId, decision.conflicts);
     }
-    const outcomes = await db.applyInboundChanges(connectionId, entityType, changes);
+    const outcomes = await db.applyInboundChanges(connectionId, entityType, changes, conflicts);
     const retry = new Set<string>();
     for (const o of outcomes) {
       if (o.outcome === 'retry') retry.add(o.remote_id);
@@ -115,6 +129,7 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
       else if (o.outcome === 'updated') stats.updated++;
       else if (o.outcome === 'deleted') stats.deleted++;
       else if (o.outcome === 'stale') stats.stale++;
+      if (o.outcome === 'updated' || o.outcome === 'matched') stats.conflicts += conflicts.get(o.remote_id)?.length ?? 0;
     }
     const localIds = new Map(outcomes.map((o) => [o.remote_id, o.local_id]));
     await db.reportUnmapped(connectionId, 'inbound', pending.filter((r) => !retry.has(r.remoteId)).flatMap((r) =>
@@ -123,6 +138,21 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
   }
   if (pending.length > 0) {
     throw new Error(`${pending.length} ${entityType} record(s) kept changing locally while being applied; will retry`);
+  }
+}
+
+async function resolveContext(db: InboundDb, connectionId: string, entityType: EntityType): Promise<ResolveContext> {
+  const connection = await db.connection(connectionId);
+  if (!connection) throw new Error(`connection ${connectionId} does not exist`);
+  return { entityType, policy: new ConflictPolicy(await db.loadConflictStrategies(connectionId)), provider: connection.provider, connectionId };
+}
+
+async function markHeldFields(db: InboundDb, connectionId: string, entityType: EntityType, states: Map<string, InboundState>) {
+  const localIds = [...new Set([...states.values()].flatMap((s) => (s.localId ? [s.localId] : [])))];
+  if (localIds.length === 0) return;
+  const held = await db.heldConflictFields(connectionId, entityType, localIds);
+  for (const state of states.values()) {
+    if (state.localId && held.has(state.localId)) state.held = held.get(state.localId);
   }
 }
 

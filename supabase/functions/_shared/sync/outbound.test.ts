@@ -31,6 +31,8 @@ function fakeDb(loads: OutboundState[][]) {
     merged: [] as string[],
     async recordRemoteMerge(_c: string, _e: string, mergedRemoteId: string) { db.merged.push(mergedRemoteId); },
     async queueOutbound(messages: Record<string, unknown>[]) { queued.push(...messages); },
+    async heldConflictFields() { return new Map(); },
+    async loadConflictStrategies() { return []; },
   };
   return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[] };
 }
@@ -96,5 +98,79 @@ describe('syncOutbound', () => {
     }]);
     expect(db.merged).toEqual([]);
     expect(outcome.done).toEqual([9]);
+  });
+
+  describe('reading the CRM before a write', () => {
+    const mapped = (name: string): OutboundState => ({
+      ...row(L1, '2026-11-01T10:00:00.000Z'), local: { id: L1, name, deleted_at: null }, remote_id: '501', base: { name: 'Base' },
+    });
+    const remoteDeal = (name: string) => ({
+      entityType: 'deal' as const, remoteId: '501', remoteUpdatedAt: '2026-11-01T10:00:02.000Z', archived: false,
+      fields: { name }, references: {}, unmapped: [],
+    });
+
+    function guardedDb(rules: unknown[], loads: OutboundState[][]) {
+      const db = fakeDb(loads) as ReturnType<typeof fakeDb> & Record<string, unknown>;
+      const applied: unknown[] = [];
+      Object.assign(db, {
+        applied,
+        async loadConflictStrategies() { return rules; },
+        async connection() { return { id: CONNECTION, tenant_id: 't1', provider: 'hubspot' }; },
+        async loadInboundState() {
+          return [{ remote_id: '501', local_id: L1, remote_updated_at: '2026-11-01T09:00:00.000Z', base: { name: 'Base' }, base_references: {},
+                    local: { id: L1, name: 'Local' }, local_updated_at: '2026-11-01T10:00:00.000Z', local_deleted: false }];
+        },
+        async matchLocalRecords() { return []; },
+        async applyInboundChanges(_c: string, _e: string, changes: unknown[], conflicts: Map<string, unknown[]>) {
+          applied.push({ changes, conflicts: [...conflicts.values()].flat() });
+          return [{ remote_id: '501', local_id: L1, outcome: 'updated' }];
+        },
+      });
+      return db as typeof db & { applied: { changes: unknown[]; conflicts: { winner: string }[] }[] };
+    }
+
+    const writer = (fetched: string) => {
+      const updates: unknown[] = [];
+      const a: CrmAdapter = {
+        ...adapter,
+        fetchRecords: async () => [remoteDeal(fetched)],
+        updateRecords: async (_e, inputs) => {
+          updates.push(...inputs.map((i) => i.fields));
+          return inputs.map((i) => ({ localId: i.localId, ok: true, remoteId: i.remoteId, remoteUpdatedAt: '2026-11-01T10:00:03.000Z',
+            written: i.fields, references: {}, unmapped: [] }));
+        },
+      };
+      return { adapter: a, updates };
+    };
+
+    it('resolves a CRM edit whose webhook has not arrived before writing over it (manual review holds the field)', async () => {
+      const db = guardedDb([{ strategy: 'manual_review' }], [[mapped('Local')], [mapped('Local')], [mapped('Local')]]);
+      // Held once the conflict is open (sync.record_conflict_decisions did that in the apply).
+      db.heldConflictFields = async () => new Map(db.applied.length ? [[L1, ['name']]] : []);
+      const { adapter: crm, updates } = writer('Remote');
+      await syncOutbound(db, crm, CONNECTION, [message(1, L1)]);
+      expect(db.applied).toHaveLength(1);
+      expect(db.applied[0].conflicts).toEqual([expect.objectContaining({ field: 'name', winner: 'pending' })]);
+      expect(updates).toEqual([]);
+    });
+
+    it('writes at once when the CRM still holds the shadow', async () => {
+      const db = guardedDb([{ strategy: 'manual_review' }], [[mapped('Local')], [mapped('Local')]]);
+      const { adapter: crm, updates } = writer('Base');
+      await syncOutbound(db, crm, CONNECTION, [message(1, L1)]);
+      expect(db.applied).toEqual([]);
+      expect(updates).toEqual([{ name: 'Local' }]);
+    });
+
+    it('does not read first under the timestamp rule (the write is the later change)', async () => {
+      const db = guardedDb([], [[mapped('Local')], [mapped('Local')]]);
+      const { adapter: crm, updates } = writer('Remote');
+      const fetch = crm.fetchRecords;
+      let reads = 0;
+      crm.fetchRecords = async (e, ids) => { reads++; return fetch(e, ids); };
+      await syncOutbound(db, crm, CONNECTION, [message(1, L1)]);
+      expect(reads).toBe(0);
+      expect(updates).toEqual([{ name: 'Local' }]);
+    });
   });
 });

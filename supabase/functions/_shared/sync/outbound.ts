@@ -4,11 +4,12 @@
 // edits of one record before the worker runs cost one write.
 import type { EntityType } from '../model/unified.ts';
 import type { CrmAdapter, WriteResult } from '../providers/adapter.ts';
+import { ConflictPolicy } from './conflict-policy.ts';
 import { syncErasures } from './erase-outbound.ts';
-import { entityOrder } from './inbound.ts';
-import { planOutbound } from './plan-outbound.ts';
+import { applyRecords, entityOrder, type InboundStats } from './inbound.ts';
+import { type OutboundUpdate, planOutbound } from './plan-outbound.ts';
 import type { OutboundResult, QueueMessage, SyncDb } from './sync-db.ts';
-import { toMillis } from './values.ts';
+import { sameValue, toMillis } from './values.ts';
 
 export const writeBatchSize = 100;
 
@@ -50,8 +51,9 @@ export interface OutboundOutcome {
 
 type OutboundDb = Pick<
   SyncDb,
-  'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' | 'recordRemoteErasures'
->;
+  'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' | 'recordRemoteErasures' |
+  'heldConflictFields' | 'loadConflictStrategies'
+> & Parameters<typeof applyRecords>[0];
 
 export async function syncOutbound(
   db: OutboundDb,
@@ -93,10 +95,18 @@ async function syncEntity(
   waits: Map<string, number>,
   outcome: OutboundOutcome,
 ) {
-  const rows = await db.loadOutboundState(connectionId, entityType, [...idsByLocal.keys()]);
-  const byLocal = new Map(rows.map((r) => [r.local_id, r]));
   const waitedEnough = new Set([...waits].filter(([, n]) => n >= maxWaits).map(([localId]) => localId));
-  const plan = planOutbound(entityType, rows, waitedEnough);
+  const planNow = async () => {
+    const rows = await db.loadOutboundState(connectionId, entityType, [...idsByLocal.keys()]);
+    const mapped = rows.filter((r) => r.remote_id).map((r) => r.local_id);
+    return { rows, plan: planOutbound(entityType, rows, waitedEnough, await db.heldConflictFields(connectionId, entityType, mapped)) };
+  };
+  let { rows, plan } = await planNow();
+  if (plan.updates.length > 0 && new ConflictPolicy(await db.loadConflictStrategies(connectionId)).guardsWrites(entityType) &&
+      await applyUnseenRemoteChanges(db, adapter, connectionId, entityType, plan.updates)) {
+    ({ rows, plan } = await planNow());
+  }
+  const byLocal = new Map(rows.map((r) => [r.local_id, r]));
   const touched = new Set<string>();
   const written = new Set<string>();
 
@@ -183,6 +193,31 @@ async function syncEntity(
     outcome.stats.unchanged++;
     outcome.done.push(...ids);
   }
+}
+
+/**
+ * Reads the CRM's current state of the records about to be updated; those
+ * the CRM changed since the shadow (their webhook has not arrived yet) are
+ * resolved and applied first, as inbound changes, so the write that follows
+ * carries the settled values instead of overwriting the CRM's edit unseen.
+ * Returns whether any record was applied (the caller plans again).
+ */
+async function applyUnseenRemoteChanges(db: OutboundDb, adapter: CrmAdapter, connectionId: string, entityType: EntityType,
+                                        updates: OutboundUpdate[]): Promise<boolean> {
+  const baseOf = new Map(updates.map((u) => [u.remoteId, u.base]));
+  const moved = [];
+  for (const batch of chunks(updates, writeBatchSize)) {
+    for (const record of await adapter.fetchRecords(entityType, batch.map((u) => u.remoteId))) {
+      const base = baseOf.get(record.remoteId) ?? {};
+      const changed = record.archived ||
+        Object.entries(record.fields as Record<string, unknown>).some(([field, value]) => !sameValue(value, base[field]));
+      if (changed) moved.push(record);
+    }
+  }
+  if (moved.length === 0) return false;
+  const stats: InboundStats = { skipped: 0, fetched: moved.length, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 };
+  await applyRecords(db, connectionId, entityType, moved, stats);
+  return true;
 }
 
 /**

@@ -25,6 +25,15 @@ describe('planOutbound', () => {
     expect(plan.updates).toEqual([expect.objectContaining({ remoteId: '501', fields: { first_name: 'Ann' }, references: {} })]);
   });
 
+  it('does not send a field held for manual review; the other changes of the record still go', () => {
+    const base = { email: 'old@x.io', first_name: 'Anne', custom_fields: {} };
+    const plan = planOutbound('contact', [row({ remote_id: '501', base })], new Set(), new Map([['L1', ['first_name']]]));
+    expect(plan.updates).toEqual([expect.objectContaining({ fields: { email: 'a@x.io' } })]);
+    const onlyHeld = planOutbound('contact', [row({ remote_id: '501', base: { ...base, email: 'a@x.io' } })], new Set(),
+      new Map([['L1', ['first_name']]]));
+    expect(onlyHeld.updates).toEqual([]);
+  });
+
   it('sends nothing when the record equals its shadow (a change that came from this CRM)', () => {
     const plan = planOutbound('contact', [row({ remote_id: '501', base: { email: 'a@x.io', first_name: 'Ann', custom_fields: {} } })]);
     expect(plan).toEqual({ creates: [], updates: [], archives: [], waits: [] });

@@ -60,8 +60,10 @@ export function syncedFields(entityType: EntityType): string[] {
 /**
  * @param giveUpWaiting local ids that have waited long enough for a referenced
  *   record (it may have failed for good): they go out without that reference.
+ * @param held fields held for manual review, by local id: not sent until resolved.
  */
-export function planOutbound(entityType: EntityType, rows: OutboundState[], giveUpWaiting: ReadonlySet<string> = new Set()): OutboundPlan {
+export function planOutbound(entityType: EntityType, rows: OutboundState[], giveUpWaiting: ReadonlySet<string> = new Set(),
+                             held: ReadonlyMap<string, string[]> = new Map()): OutboundPlan {
   const plan: OutboundPlan = { creates: [], updates: [], archives: [], waits: [] };
   const fieldNames = syncedFields(entityType);
 
@@ -93,8 +95,9 @@ export function planOutbound(entityType: EntityType, rows: OutboundState[], give
       continue;
     }
 
+    const heldFields = held.get(row.local_id) ?? [];
     const fields = Object.fromEntries(
-      fieldNames.filter((f) => !sameValue(local[f], row.base[f])).map((f) => [f, local[f] ?? null]),
+      fieldNames.filter((f) => !heldFields.includes(f) && !sameValue(local[f], row.base[f])).map((f) => [f, local[f] ?? null]),
     );
     const references = Object.fromEntries(
       Object.entries(refs).filter(([name, remoteId]) => (row.base_references[name] ?? null) !== remoteId),

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteRecord } from '../model/unified.ts';
-import { type InboundState, resolveInbound } from './resolve-inbound.ts';
+import { ConflictPolicy } from './conflict-policy.ts';
+import { type InboundState, type ResolveContext, resolveInbound as resolve } from './resolve-inbound.ts';
+
+const CONNECTION = 'c0c0c0c0-0000-4000-8000-000000000001';
+const context = (rows: unknown[] = []): ResolveContext => ({
+  entityType: 'contact', policy: new ConflictPolicy(rows), provider: 'hubspot', connectionId: CONNECTION,
+});
+const resolveInbound = (r: RemoteRecord, s: InboundState, c = context()) => resolve(r, s, c);
 
 const remote = (fields: Record<string, unknown>, extra: Partial<RemoteRecord> = {}): RemoteRecord => ({
   entityType: 'contact',
@@ -56,7 +63,7 @@ describe('resolveInbound', () => {
       remote({ first_name: 'R' }, { remoteUpdatedAt }),
       state({ first_name: 'L' }, { first_name: 'B' }),
     );
-    expect(conflicts).toEqual([{ field: 'first_name', base: 'B', local: 'L', remote: 'R', winner, strategy: 'timestamp' }]);
+    expect(conflicts).toEqual([expect.objectContaining({ field: 'first_name', base: 'B', local: 'L', remote: 'R', winner, strategy: 'timestamp', scope: 'default' })]);
     expect(change.set).toEqual(set);
   });
 
@@ -73,6 +80,16 @@ describe('resolveInbound', () => {
         { amount: 5 }),
     );
     expect(change.set).toEqual({});
+  });
+
+  it('reads a field missing from a mapped record\'s shadow as empty then (created without it), not as a conflict', () => {
+    const { change, conflicts } = resolveInbound(
+      remote({ first_name: 'A', lifecycle_stage: 'lead' }),
+      state({ first_name: 'A', lifecycle_stage: null }, { first_name: 'A' }),
+      context([{ strategy: 'manual_review' }]),
+    );
+    expect(conflicts).toEqual([]);
+    expect(change.set).toEqual({ lifecycle_stage: 'lead' });
   });
 
   it('treats every difference of a record attached by email as changed on both sides', () => {
@@ -96,5 +113,63 @@ describe('resolveInbound', () => {
     expect(resolveInbound(remote({ first_name: 'B' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(true);
     expect(resolveInbound(remote({ first_name: 'B' }, { remoteUpdatedAt: '2026-01-01T00:00:00Z' }),
       state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
+  });
+
+  it('keeps fields changed on different sides under every strategy (never a conflict)', () => {
+    for (const strategy of [{ strategy: 'manual_review' }, { strategy: 'source_priority', source_priority: ['hubspot'] },
+      { strategy: 'field_merge', merge_rule: 'local_if_present' }]) {
+      const { change, conflicts } = resolveInbound(
+        remote({ first_name: 'Remote', phone: '1' }),
+        state({ first_name: 'Old', phone: '2' }, { first_name: 'Old', phone: '1' }),
+        context([strategy]),
+      );
+      expect(change.set).toEqual({ first_name: 'Remote' });
+      expect(conflicts).toEqual([]);
+    }
+  });
+
+  it('applies the most specific rule: field over entity type over tenant default', () => {
+    const rows = [
+      { strategy: 'source_priority', source_priority: ['supabase'] },
+      { entity_type: 'contact', strategy: 'source_priority', source_priority: ['hubspot'] },
+      { entity_type: 'contact', field: 'phone', strategy: 'manual_review' },
+    ];
+    const { change, conflicts } = resolveInbound(
+      remote({ first_name: 'R', phone: 'R' }, { remoteUpdatedAt: '2026-01-01T00:00:00Z' }),
+      state({ first_name: 'L', phone: 'L' }, { first_name: 'B', phone: 'B' }),
+      context(rows),
+    );
+    expect(change.set).toEqual({ first_name: 'R' });
+    expect(conflicts.map((c) => [c.field, c.strategy, c.scope, c.winner])).toEqual([
+      ['first_name', 'source_priority', 'entity', 'remote'],
+      ['phone', 'manual_review', 'field', 'pending'],
+    ]);
+  });
+
+  it('under manual review keeps the local value and refreshes the open conflict only when the CRM changes the field again', () => {
+    const review = context([{ strategy: 'manual_review' }]);
+    const first = resolveInbound(remote({ first_name: 'R' }), state({ first_name: 'L' }, { first_name: 'B' }), review);
+    expect(first.change.set).toEqual({});
+    expect(first.change.base).toEqual({ first_name: 'R' });
+    expect(first.conflicts).toEqual([expect.objectContaining({ winner: 'pending', value: 'L', base: 'B', local: 'L', remote: 'R' })]);
+
+    const held = { held: ['first_name'] };
+    const echo = resolveInbound(remote({ first_name: 'R' }), state({ first_name: 'L' }, { first_name: 'R' }, held), review);
+    expect(echo.conflicts).toEqual([]);
+    expect(echo.change.set).toEqual({});
+    const again = resolveInbound(remote({ first_name: 'R2' }), state({ first_name: 'L' }, { first_name: 'R' }, held), review);
+    expect(again.change.set).toEqual({});
+    expect(again.conflicts).toEqual([expect.objectContaining({ winner: 'pending', remote: 'R2', scope: 'review' })]);
+  });
+
+  it('writes a merged value locally (the shadow stays the CRM value, so outbound sends the merge back)', () => {
+    const { change, conflicts } = resolveInbound(
+      remote({ lead_source: 'web; fair' }),
+      state({ lead_source: 'web; call' }, { lead_source: 'web' }),
+      context([{ entity_type: 'contact', field: 'lead_source', strategy: 'field_merge', merge_rule: 'append' }]),
+    );
+    expect(change.set).toEqual({ lead_source: 'web; call; fair' });
+    expect(change.base).toEqual({ lead_source: 'web; fair' });
+    expect(conflicts[0]).toMatchObject({ winner: 'merged', value: 'web; call; fair', strategy: 'field_merge' });
   });
 });

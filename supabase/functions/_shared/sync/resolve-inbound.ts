@@ -1,10 +1,14 @@
 // Decides what a remote record changes locally, three-way and per field:
 // base is the shadow (what this CRM held last), local the row, remote the
 // record just fetched. A field changed on one side only is taken from that
-// side; a field changed differently on both sides is a conflict, settled by
-// the timestamp strategy (the later change wins; on a tie the database, the
-// source of truth, wins, so every run reaches the same answer).
-import type { RemoteRecord } from '../model/unified.ts';
+// side, whatever the strategy; a field changed differently on both sides is a
+// conflict, settled by the tenant's rule for that field (settle-conflict.ts).
+// A field held for manual review keeps its local value. Provider-neutral: the
+// webhook path and reconciliation both call it with the connection's source.
+import type { EntityType, RemoteRecord } from '../model/unified.ts';
+import type { Provider } from '../providers/adapter.ts';
+import type { ConflictPolicy, StrategyName } from './conflict-policy.ts';
+import { settleConflict } from './settle-conflict.ts';
 import { sameValue, toMillis } from './values.ts';
 
 /** What the database holds for the record (sync.load_inbound_state / match_local_records). */
@@ -16,6 +20,16 @@ export interface InboundState {
   localDeleted: boolean;
   /** True when the local record was found by email/domain, not by the identity map. */
   matched: boolean;
+  /** Fields of the record held for manual review (sync.held_conflict_fields). */
+  held?: string[];
+}
+
+/** The rules in force and the CRM side of the comparison. */
+export interface ResolveContext {
+  entityType: EntityType;
+  policy: ConflictPolicy;
+  provider: Provider;
+  connectionId: string;
 }
 
 /** One element of sync.apply_inbound_changes' p_changes. */
@@ -33,13 +47,19 @@ export interface InboundChange {
   restore?: boolean;
 }
 
+/** One decision on a true conflict, as sync.record_conflict_decisions records it. */
 export interface FieldConflict {
   field: string;
   base: unknown;
   local: unknown;
   remote: unknown;
-  winner: 'local' | 'remote';
-  strategy: 'timestamp';
+  /** pending: held for manual review (opens the field's conflict, or refreshes the open one). */
+  winner: 'local' | 'remote' | 'merged' | 'pending';
+  /** The value the field holds after the decision. */
+  value: unknown;
+  strategy: StrategyName;
+  scope: 'field' | 'entity' | 'tenant' | 'default' | 'review';
+  reason: string;
 }
 
 export interface InboundDecision {
@@ -47,7 +67,7 @@ export interface InboundDecision {
   conflicts: FieldConflict[];
 }
 
-export function resolveInbound(remote: RemoteRecord, state: InboundState): InboundDecision {
+export function resolveInbound(remote: RemoteRecord, state: InboundState, context: ResolveContext): InboundDecision {
   const head = { remote_id: remote.remoteId, remote_updated_at: remote.remoteUpdatedAt };
   const guard = state.localId && state.localUpdatedAt
     ? { local_id: state.localId, expected_local_updated_at: state.localUpdatedAt }
@@ -63,23 +83,37 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState): Inbou
   }
 
   const remoteIsNewer = toMillis(remote.remoteUpdatedAt) > (state.localUpdatedAt ? toMillis(state.localUpdatedAt) : 0);
+  const held = new Set(state.held ?? []);
   const set: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
   for (const [field, remoteValue] of Object.entries(fields)) {
     const localValue = state.local[field];
-    if (sameValue(localValue, remoteValue)) continue;
     // A record attached by matching has no shadow yet: every difference counts as changed on both sides.
-    const hasBase = !state.matched && field in state.base;
+    // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
+    const hasBase = !state.matched;
     const remoteChanged = !hasBase || !sameValue(remoteValue, state.base[field]);
+    if (held.has(field)) {
+      // Awaiting review: the local value stays; a new CRM value refreshes the open conflict's snapshot.
+      if (remoteChanged) {
+        conflicts.push({ field, base: state.base[field], local: localValue, remote: remoteValue, winner: 'pending', value: localValue,
+          strategy: 'manual_review', scope: 'review', reason: 'the field awaits review; the CRM changed it again' });
+      }
+      continue;
+    }
+    if (sameValue(localValue, remoteValue)) continue;
     const localChanged = !hasBase || !sameValue(localValue, state.base[field]);
     if (!remoteChanged) continue; // only the database changed it: outbound sends it
     if (!localChanged) {
       set[field] = remoteValue;
       continue;
     }
-    const winner = remoteIsNewer ? 'remote' : 'local';
-    conflicts.push({ field, base: state.base[field], local: localValue, remote: remoteValue, winner, strategy: 'timestamp' });
-    if (winner === 'remote') set[field] = remoteValue;
+    const rule = context.policy.ruleFor(context.entityType, field);
+    const settled = settleConflict(rule,
+      { source: 'supabase', id: 'supabase', value: localValue, changedAt: state.localUpdatedAt },
+      { source: context.provider, id: context.connectionId, value: remoteValue, changedAt: remote.remoteUpdatedAt });
+    conflicts.push({ field, base: state.base[field], local: localValue, remote: remoteValue, ...settled,
+      strategy: rule.strategy, scope: rule.scope });
+    if (settled.winner === 'remote' || settled.winner === 'merged') set[field] = settled.value;
   }
 
   return {

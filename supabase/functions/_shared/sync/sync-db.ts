@@ -3,7 +3,7 @@
 import type { Sql } from '../db.ts';
 import type { EntityType, UnmappedValue } from '../model/unified.ts';
 import type { Provider } from '../providers/adapter.ts';
-import type { InboundChange } from './resolve-inbound.ts';
+import type { FieldConflict, InboundChange } from './resolve-inbound.ts';
 import type { OutboundState } from './plan-outbound.ts';
 
 export type QueueName = 'crm_inbound' | 'crm_outbound';
@@ -34,6 +34,8 @@ export interface InboundStateRow {
   local: Record<string, unknown> | null;
   local_updated_at: string | null;
   local_deleted: boolean | null;
+  /** When the engine last wrote the record (its echo carries this time). */
+  remote_written_at?: string | null;
 }
 
 export interface OutboundResult {
@@ -109,9 +111,36 @@ export function createSyncDb(sql: Sql) {
       return await sql<{ remote_id: string; local_id: string; local: Record<string, unknown>; local_updated_at: string }[]>`
         select * from sync.match_local_records(${connectionId}, ${entityType}, ${json(sql, keys)})`;
     },
-    async applyInboundChanges(connectionId: string, entityType: EntityType, changes: InboundChange[]) {
-      return await sql<{ remote_id: string; local_id: string | null; outcome: string }[]>`
-        select * from sync.apply_inbound_changes(${connectionId}, ${entityType}, ${json(sql, changes)})`;
+    /**
+     * Applies inbound decisions and, in the same transaction, records the
+     * conflict decisions (by remote id) of the changes that took effect: a
+     * stale or retried change decided nothing.
+     */
+    async applyInboundChanges(connectionId: string, entityType: EntityType, changes: InboundChange[],
+                              conflicts: Map<string, FieldConflict[]> = new Map()) {
+      type Outcome = { remote_id: string; local_id: string | null; outcome: string };
+      const apply = async (tx: Sql) => await tx<Outcome[]>`
+        select * from sync.apply_inbound_changes(${connectionId}, ${entityType}, ${json(tx, changes)})`;
+      if (conflicts.size === 0) return await apply(sql);
+      return await sql.begin(async (tx) => {
+        const outcomes = await apply(tx as unknown as Sql);
+        const decisions = outcomes.filter((o) => o.local_id && ['updated', 'matched'].includes(o.outcome)).flatMap((o) =>
+          (conflicts.get(o.remote_id) ?? []).map((c) => ({ remote_id: o.remote_id, local_id: o.local_id, ...c })));
+        if (decisions.length) {
+          await tx`select sync.record_conflict_decisions(${connectionId}, ${entityType}, ${json(tx as unknown as Sql, decisions)})`;
+        }
+        return outcomes;
+      }) as Outcome[];
+    },
+    async loadConflictStrategies(connectionId: string): Promise<unknown[]> {
+      return [...await sql`select * from sync.load_conflict_strategies(${connectionId})`];
+    },
+    /** Fields held for manual review, by local id. */
+    async heldConflictFields(connectionId: string, entityType: EntityType, localIds: string[]): Promise<Map<string, string[]>> {
+      if (localIds.length === 0) return new Map();
+      const rows = await sql<{ local_id: string; fields: string[] }[]>`
+        select * from sync.held_conflict_fields(${connectionId}, ${entityType}, ${localIds}::uuid[])`;
+      return new Map(rows.map((r) => [r.local_id, r.fields]));
     },
     async applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void> {
       await sql`select sync.apply_remote_merge(${connectionId}, ${entityType}, ${primary}, ${merged}::text[])`;

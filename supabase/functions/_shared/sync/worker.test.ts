@@ -39,6 +39,8 @@ function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: Connecti
     async loadOutboundState() { return []; },
     async recordOutboundResults() {},
     async queueOutbound() {},
+    async loadConflictStrategies() { return []; },
+    async heldConflictFields() { return new Map(); },
   };
   return db as unknown as SyncDb & { calls: string[] };
 }
