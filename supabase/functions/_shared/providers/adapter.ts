@@ -44,6 +44,15 @@ export interface CrmAdapter {
   archiveRecords(entityType: EntityType, inputs: { localId: string; remoteId: string }[]): Promise<WriteResult[]>;
   /** Merges records made one in the app: each merged remote record is folded into the survivor's. */
   mergeRecords(entityType: EntityType, inputs: MergeInput[]): Promise<MergeResult[]>;
+  /** One page of every live record of a type (backfill, reconciliation). The cursor is opaque to the engine; null starts. */
+  listRecords(entityType: EntityType, cursor: string | null): Promise<RecordPage>;
+  /**
+   * One page of records changed at or after `since` (ISO 8601), deletions included
+   * as archived records where the CRM reports them (incremental sync).
+   */
+  listChangedSince(entityType: EntityType, since: string, cursor: string | null): Promise<RecordPage>;
+  /** Erases people for GDPR: gone from the CRM for good, not only archived. */
+  eraseContacts(remoteIds: string[]): Promise<EraseResult[]>;
 }
 
 export interface MergeInput {
@@ -56,6 +65,20 @@ export interface MergeInput {
 export type MergeResult =
   | { survivorLocalId: string; mergedRemoteId: string; ok: true }
   | { survivorLocalId: string; mergedRemoteId: string; ok: false; retryable: boolean; error: string };
+
+/** One page of a listing; nextCursor is null on the last page. */
+export interface RecordPage {
+  records: RemoteRecord[];
+  nextCursor: string | null;
+  /**
+   * listChangedSince only: the end of the window this listing covers (changes
+   * at or after it are left to the next run, which should start here). The
+   * same on every page of one listing.
+   */
+  until?: string;
+}
+
+export type EraseResult = { remoteId: string; ok: true } | { remoteId: string; ok: false; retryable: boolean; error: string };
 
 /** Thrown by adapters for failures of a whole call (not of single records). */
 export class ProviderError extends Error {

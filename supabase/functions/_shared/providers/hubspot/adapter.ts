@@ -4,11 +4,13 @@
 // record it made), batch updates and archives, and association writes.
 // Activities span four HubSpot object types; their remote ids carry the
 // type ("calls:123") so each can be read and written where it lives.
+// Listing for batch sync is in listing.ts.
 import type { EntityType, RemoteRecord } from '../../model/unified.ts';
-import type { CreateInput, CrmAdapter, InboundWork, MergeResult, UpdateInput, WriteResult } from '../adapter.ts';
+import type { CreateInput, CrmAdapter, EraseResult, InboundWork, MergeResult, UpdateInput, WriteResult } from '../adapter.ts';
 import { ProviderError } from '../adapter.ts';
 import { associationBatchInputs, pickAssociationTarget, referenceObjectType } from './associations.ts';
 import type { HubSpotCaller } from './client.ts';
+import { createHubSpotListing } from './listing.ts';
 import { fromUnified, toUnified } from './mappers.ts';
 import {
   associationsToRequest,
@@ -20,6 +22,7 @@ import {
   objectTypeOfWebhookEvent,
   objectTypesOf,
   propertiesToRequest,
+  remoteIdOf,
   resolveHubSpotObjectType,
   singularOf,
 } from './object-types.ts';
@@ -33,10 +36,7 @@ import type { ReferenceName } from '../../model/unified.ts';
 /** The unique property that makes creates idempotent (created when an account is connected). */
 export { LOCAL_ID_PROPERTY };
 
-/** Activity ids carry their object type; other entity types use HubSpot's id as is. */
-export function remoteIdOf(objectType: HubSpotObjectType, id: string): string {
-  return isEngagementObjectType(objectType) ? `${objectType}:${id}` : id;
-}
+export { remoteIdOf };
 
 export function parseRemoteId(entityType: EntityType, remoteId: string): { objectType: HubSpotObjectType; id: string } {
   if (entityType !== 'activity') return { objectType: objectTypesOf(entityType)[0], id: remoteId };
@@ -76,7 +76,12 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
       }, false)
     ));
     const objects = new Map(response.results.map((o) => [String(o.id), o]));
-    // References: one v4 association read per referenced object type.
+    await attachReferences(objectType, objects);
+    return objects;
+  }
+
+  /** References: one v4 association read per referenced object type, the picked target set on each object. */
+  async function attachReferences(objectType: HubSpotObjectType, objects: Map<string, HubSpotObjectJson>) {
     for (const target of associationsToRequest[objectType]) {
       const found = objects.size ? [...objects.keys()] : [];
       if (found.length === 0) continue;
@@ -97,8 +102,22 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
         };
       }
     }
-    return objects;
   }
+
+  function toRemoteRecord(entityType: EntityType, objectType: HubSpotObjectType, object: HubSpotObjectJson): RemoteRecord {
+    const record = toUnified(entityType, object, maps, { objectType, associationsRequested: true, fieldMap });
+    const localId = object.properties[LOCAL_ID_PROPERTY];
+    return { ...record, remoteId: remoteIdOf(objectType, record.remoteId), ...(localId ? { localId } : {}) };
+  }
+
+  const listing = createHubSpotListing(api, {
+    properties: (objectType) => [...propertiesToRequest(objectType, fieldMap), LOCAL_ID_PROPERTY],
+    async toRecords(entityType, objectType, objects) {
+      const byId = new Map(objects.map((o) => [String(o.id), o as HubSpotObjectJson]));
+      await attachReferences(objectType, byId);
+      return [...byId.values()].map((object) => toRemoteRecord(entityType, objectType, object));
+    },
+  });
 
   async function writeAssociations(records: { objectType: HubSpotObjectType; remoteId: string; references: Record<string, string | null> }[],
                                    removals: { objectType: HubSpotObjectType; remoteId: string; references: Record<string, string | null> }[]) {
@@ -180,9 +199,7 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
             });
             continue;
           }
-          const record = toUnified(entityType, object, maps, { objectType, associationsRequested: true, fieldMap });
-          const localId = object.properties[LOCAL_ID_PROPERTY];
-          records.push({ ...record, remoteId: remoteIdOf(objectType, record.remoteId), ...(localId ? { localId } : {}) });
+          records.push(toRemoteRecord(entityType, objectType, object));
         }
       }
       return records;
@@ -315,7 +332,34 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
       }
       return results;
     },
+
+    listRecords: listing.listRecords,
+    listChangedSince: listing.listChangedSince,
+
+    async eraseContacts(remoteIds) {
+      const results: EraseResult[] = [];
+      for (const remoteId of remoteIds) {
+        try {
+          // One person per call: HubSpot's GDPR delete has no batch form.
+          await api.call((c) => c.crm.contacts.basicApi.purge({ objectId: remoteId }));
+          results.push({ remoteId, ok: true });
+        } catch (error) {
+          if (isGoneAlready(error)) {
+            results.push({ remoteId, ok: true });
+            continue;
+          }
+          if (!(error instanceof ProviderError) || error.kind !== 'invalid') throw error;
+          results.push({ remoteId, ok: false, retryable: false, error: error.message });
+        }
+      }
+      return results;
+    },
   };
+}
+
+/** A 404 on erasure: the person is not in HubSpot (any more), which is what erasure wants. */
+function isGoneAlready(error: unknown): boolean {
+  return error instanceof ProviderError && error.kind === 'invalid' && /\b404\b/.test(error.message);
 }
 
 /** The engagement object an activity lives in (from its type), or the entity type's only object type. */

@@ -83,6 +83,11 @@ export function entityTypeOf(objectType: HubSpotObjectType): EntityType {
 }
 
 /** The HubSpot object types holding an entity type (none for tasks, which this adapter does not sync). */
+/** Activity ids carry their object type; other entity types use HubSpot's id as is. */
+export function remoteIdOf(objectType: HubSpotObjectType, id: string): string {
+  return isEngagementObjectType(objectType) ? `${objectType}:${id}` : id;
+}
+
 export function objectTypesOf(entityType: EntityType): readonly HubSpotObjectType[] {
   return objectTypesOfEntity[entityType];
 }
