@@ -262,17 +262,21 @@ begin
 end
 $$;
 
--- Ends an invocation: 'continue' releases the lease and kicks the next one,
--- 'done' finishes the job (and moves the high-water marks), 'paused' and
--- 'failed' keep the error. A job that is no longer this run's is left alone.
-create function sync.end_job_run(p_job_id uuid, p_run_id uuid, p_outcome text, p_error text default null)
+-- Ends an invocation: 'continue' releases the lease and kicks the next one;
+-- 'wait' (the connection's rate budget is spent past this invocation)
+-- keeps the lease for p_wait_ms and lets the cron safety net kick after it;
+-- 'done' finishes the job (and moves the high-water marks: to the end of
+-- the listed window for incremental, to the job's start for a backfill);
+-- 'paused' and 'failed' keep the error. A job no longer this run's is left alone.
+create function sync.end_job_run(p_job_id uuid, p_run_id uuid, p_outcome text, p_error text default null,
+                                 p_wait_ms integer default 0)
 returns text
 language plpgsql security definer set search_path = ''
 as $$
 declare
   job sync.jobs;
 begin
-  if p_outcome not in ('continue', 'done', 'paused', 'failed') then
+  if p_outcome not in ('continue', 'wait', 'done', 'paused', 'failed') then
     raise exception 'unknown outcome "%"', p_outcome using errcode = '22023';
   end if;
   select * into job from sync.jobs j where j.id = p_job_id for update;
@@ -284,20 +288,24 @@ begin
     perform sync.kick_job(p_job_id);
     return 'running';
   end if;
+  if p_outcome = 'wait' then
+    update sync.jobs j set lease_until = clock_timestamp() + make_interval(secs => greatest(p_wait_ms, 1000) / 1000.0), error = p_error
+     where j.id = p_job_id;
+    return 'running';
+  end if;
   if p_outcome = 'done' then
     if job.kind in ('backfill', 'incremental') then
-      -- Five minutes of overlap: clock skew and the CRM's search indexing lag.
+      -- A backfill keeps five minutes of overlap: clock skew and the CRM's search indexing lag.
       insert into sync.sync_marks as s (connection_id, entity_type, high_water_mark)
-      select job.connection_id, e, job.started_at - interval '5 minutes' from unnest(job.entity_types) e
+      select job.connection_id, e,
+             coalesce((job.checkpoint -> e ->> 'until')::timestamptz, job.started_at - interval '5 minutes')
+        from unnest(job.entity_types) e
       on conflict (connection_id, entity_type) do update
         set high_water_mark = greatest(s.high_water_mark, excluded.high_water_mark), updated_at = now();
     end if;
     update sync.reconcile_runs r set finished_at = clock_timestamp() where r.job_id = p_job_id;
   end if;
-  update sync.jobs j
-     set status = case p_outcome when 'continue' then 'running' else p_outcome end,
-         error = p_error, run_id = null, lease_until = null
-   where j.id = p_job_id;
+  update sync.jobs j set status = p_outcome, error = p_error, run_id = null, lease_until = null where j.id = p_job_id;
   return p_outcome;
 end
 $$;
@@ -353,7 +361,7 @@ end
 $$;
 
 -- The cron safety net: kicks jobs whose invocation died (lease passed while
--- running) or whose kick was lost (queued for a while). Returns the jobs kicked.
+-- running) or whose kick was lost (queued, or handed over, a while ago). Returns the jobs kicked.
 create function sync.recover_stuck_jobs(p_queued_for interval default interval '30 seconds') returns integer
 language plpgsql security definer set search_path = ''
 as $$
@@ -364,7 +372,7 @@ begin
   for stuck in
     select j.id from sync.jobs j
      where (j.status = 'running' and j.lease_until < clock_timestamp())
-        or (j.status = 'queued' and j.updated_at < clock_timestamp() - p_queued_for)
+        or (j.status in ('queued', 'running') and j.lease_until is null and j.updated_at < clock_timestamp() - p_queued_for)
   loop
     perform sync.kick_job(stuck);
     update sync.jobs j set heartbeat_at = j.heartbeat_at where j.id = stuck; -- touches updated_at: one kick per period
@@ -405,11 +413,11 @@ $$;
 
 revoke execute on function sync.start_job(uuid, text, text[], text, jsonb), sync._release_job_locks(), sync.kick_job(uuid),
   sync.claim_job(uuid, integer), sync.save_job_checkpoint(uuid, uuid, text, jsonb, integer, integer),
-  sync.end_job_run(uuid, uuid, text, text), sync.cancel_job(uuid), sync.resume_job(uuid),
+  sync.end_job_run(uuid, uuid, text, text, integer), sync.cancel_job(uuid), sync.resume_job(uuid),
   sync.recover_stuck_jobs(interval), sync.schedule_jobs(text) from public;
 grant execute on function sync.start_job(uuid, text, text[], text, jsonb), sync.kick_job(uuid),
   sync.claim_job(uuid, integer), sync.save_job_checkpoint(uuid, uuid, text, jsonb, integer, integer),
-  sync.end_job_run(uuid, uuid, text, text), sync.cancel_job(uuid), sync.resume_job(uuid),
+  sync.end_job_run(uuid, uuid, text, text, integer), sync.cancel_job(uuid), sync.resume_job(uuid),
   sync.recover_stuck_jobs(interval), sync.schedule_jobs(text) to service_role;
 
 select cron.schedule('sync-jobs-safety-net', '* * * * *', $$select sync.recover_stuck_jobs()$$);
