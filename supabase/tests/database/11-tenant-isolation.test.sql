@@ -4,7 +4,7 @@
 -- (A can read/add/change/delete its own rows) catch a missing policy, the
 -- negative ones catch a policy that lets another tenant through.
 begin;
-select plan(82);
+select plan(85);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
@@ -46,6 +46,15 @@ insert into sync.dead_letters (queue_name, connection_id, tenant_id, message, er
 insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id, local_id) values
   ('aaaaaaaa-0000-4000-8000-000000000006', 'aaaaaaaa-0000-4000-8000-000000000000', 'contact', '101', 'aaaaaaaa-0000-4000-8000-000000000002'),
   ('bbbbbbbb-0000-4000-8000-000000000006', 'bbbbbbbb-0000-4000-8000-000000000000', 'contact', '201', 'bbbbbbbb-0000-4000-8000-000000000002');
+insert into sync.jobs (id, tenant_id, connection_id, kind, entity_types, started_by) values
+  ('aaaaaaaa-0000-4000-8000-000000000007', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 'reconcile', '{contact}', 'job-a'),
+  ('bbbbbbbb-0000-4000-8000-000000000007', 'bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 'reconcile', '{contact}', 'job-b');
+insert into sync.reconcile_runs (id, job_id, tenant_id, connection_id, records_compared) values
+  ('aaaaaaaa-0000-4000-8000-000000000008', 'aaaaaaaa-0000-4000-8000-000000000007', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 11),
+  ('bbbbbbbb-0000-4000-8000-000000000008', 'bbbbbbbb-0000-4000-8000-000000000007', 'bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 22);
+insert into sync.reconcile_drift (run_id, tenant_id, connection_id, entity_type, remote_id, field, kind, resolution) values
+  ('aaaaaaaa-0000-4000-8000-000000000008', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 'contact', '101', 'phone', 'field', 'applied_locally'),
+  ('bbbbbbbb-0000-4000-8000-000000000008', 'bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 'contact', '201', 'email', 'field', 'applied_locally');
 
 -- Acts as an authenticated user whose JWT says tenant_id = tenant.
 create function pg_temp.act_as_member(tenant text) returns void language plpgsql as $$
@@ -168,6 +177,9 @@ select results_eq('select remote_property from sync.field_maps', array['source_a
 select results_eq('select remote_value from sync.unmapped_values', array['owner-a'], 'a member sees only their tenant''s unmapped values');
 select results_eq('select max_requests from sync.rate_budgets', array[11], 'a member sees only their tenant''s rate budgets');
 select results_eq('select error from sync.dead_letters', array['error a'], 'a member sees only their tenant''s dead letters');
+select results_eq('select started_by from sync.jobs', array['job-a'], 'a member sees only their tenant''s sync jobs');
+select results_eq('select records_compared::int from sync.reconcile_runs', array[11], 'a member sees only their tenant''s reconcile runs');
+select results_eq('select field from sync.reconcile_drift', array['phone'], 'a member sees only their tenant''s drift');
 select pg_temp.act_as_superuser();
 set local role anon;
 select throws_ok('select * from sync.connections', '42501', null, 'anon cannot read connections');

@@ -47,8 +47,8 @@ describe('the tenant-isolation test guards every policy', () => {
     const tables = new Set(policies.map((p) => `${p.schemaname}.${p.tablename}`));
     expect([...tables].sort()).toEqual([
       'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
-      'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
-      'sync.value_maps',
+      'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.jobs', 'sync.rate_budgets',
+      'sync.reconcile_drift', 'sync.reconcile_runs', 'sync.unmapped_values', 'sync.value_maps',
     ]);
   });
 
