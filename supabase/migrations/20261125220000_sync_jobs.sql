@@ -262,6 +262,37 @@ begin
 end
 $$;
 
+-- References left pending by a page that was applied at the same time as
+-- the page holding their target (side by side entity types, or a webhook):
+-- neither transaction saw the other's uncommitted rows. Once both have
+-- committed, the target is mapped; this points the waiting records at it.
+-- Run at the end of every job run. Returns how many were resolved.
+create function sync.resolve_pending_references(p_connection_id uuid) returns integer
+language plpgsql security definer set search_path = ''
+as $$
+declare
+  waiting record;
+  previous_origin text := current_setting('crm_sync.origin_connection', true);
+  resolved integer := 0;
+begin
+  -- Written on this connection's behalf: not sent back to it.
+  perform set_config('crm_sync.origin_connection', p_connection_id::text, true);
+  for waiting in
+    delete from sync.pending_references p
+     using sync.identity_map m
+     where p.connection_id = p_connection_id and m.connection_id = p_connection_id
+       and m.entity_type = p.reference and m.remote_id = p.target_remote_id
+    returning p.entity_type, p.local_id, p.reference, m.local_id as target_local_id
+  loop
+    execute format('update crm.%I set %I = $2 where id = $1', sync._table_of(waiting.entity_type), waiting.reference || '_id')
+      using waiting.local_id, waiting.target_local_id;
+    resolved := resolved + 1;
+  end loop;
+  perform set_config('crm_sync.origin_connection', coalesce(previous_origin, ''), true);
+  return resolved;
+end
+$$;
+
 -- Ends an invocation: 'continue' releases the lease and kicks the next one;
 -- 'wait' (the connection's rate budget is spent past this invocation)
 -- keeps the lease for p_wait_ms and lets the cron safety net kick after it;
@@ -283,6 +314,7 @@ begin
   if not found or job.run_id is distinct from p_run_id or job.status <> 'running' then
     return coalesce(job.status, 'missing');
   end if;
+  perform sync.resolve_pending_references(p_connection_id => job.connection_id);
   if p_outcome = 'continue' then
     update sync.jobs j set lease_until = null where j.id = p_job_id;
     perform sync.kick_job(p_job_id);
@@ -412,6 +444,7 @@ end
 $$;
 
 revoke execute on function sync.start_job(uuid, text, text[], text, jsonb), sync._release_job_locks(), sync.kick_job(uuid),
+  sync.resolve_pending_references(uuid),
   sync.claim_job(uuid, integer), sync.save_job_checkpoint(uuid, uuid, text, jsonb, integer, integer),
   sync.end_job_run(uuid, uuid, text, text, integer), sync.cancel_job(uuid), sync.resume_job(uuid),
   sync.recover_stuck_jobs(interval), sync.schedule_jobs(text) from public;
