@@ -11,6 +11,9 @@ const targets = {
   ceilingRecordsPerSecond: 1_000,
   ceilingShare: 0.95,
   workerCpuMs: 2_000,
+  backfillRecordsPerSecond: 20_000,
+  workerMemoryMb: 256,
+  reconcileMsPerMillion: 60_000,
 };
 
 const int = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
@@ -66,6 +69,25 @@ export function verdicts(result) {
     rows.push({ measure: 'Bulk outbound, 429s caused', result: `${b.rateLimited429}`, target: '0', met: b.rateLimited429 === 0 });
   } else {
     rows.push({ measure: 'Bulk outbound', result: failed('bulk'), target: '≤ 110 calls / 10,000, ≥ 95% of 1,000/s, 0 × 429', met: null });
+  }
+
+  if (w.backfill) {
+    const b = w.backfill;
+    rows.push({ measure: `Backfill of ${int(b.contacts)} contacts, no rate limit: local ingest`,
+      result: `${int(b.backfill.recordsPerSecond)} records/s (${int(b.backfill.landed)} landed in ${secs(b.backfill.elapsedMs)}, ${b.backfill.invocations} runs)`,
+      target: `≥ ${int(targets.backfillRecordsPerSecond)} records/s`, met: b.backfill.recordsPerSecond >= targets.backfillRecordsPerSecond });
+    rows.push({ measure: 'Backfill, sync-jobs worker peak memory', result: b.backfill.peakMemoryMb ? `${int(b.backfill.peakMemoryMb)} MB` : 'n/a',
+      target: `< ${targets.workerMemoryMb} MB`, met: b.backfill.peakMemoryMb ? b.backfill.peakMemoryMb < targets.workerMemoryMb : null });
+    rows.push({ measure: 'Backfill under the Starter limit (100 requests / 10 s)',
+      result: `${int(b.rateLimited.recordsPerSecond)} records/s = ${pct(b.rateLimited.recordsPerSecond / targets.ceilingRecordsPerSecond)} of the ceiling, ${b.rateLimited.rateLimited429} × 429`,
+      target: `≥ ${pct(targets.ceilingShare)} of ${int(targets.ceilingRecordsPerSecond)}/s`,
+      met: b.rateLimited.recordsPerSecond >= targets.ceilingShare * targets.ceilingRecordsPerSecond });
+    const scaled = b.reconcile.elapsedMs * (1_000_000 / b.contacts);
+    rows.push({ measure: `Reconciliation of ${int(b.contacts)} contacts (wall clock of the job, an upper bound of its database time)`,
+      result: `${secs(b.reconcile.elapsedMs)} (${int(b.reconcile.records / (b.reconcile.elapsedMs / 1000))} records/s; ${int(b.reconcile.drifted)} drifted)`,
+      target: `< ${secs(targets.reconcileMsPerMillion)} per 1,000,000`, met: scaled < targets.reconcileMsPerMillion });
+  } else {
+    rows.push({ measure: 'Backfill and reconciliation', result: failed('backfill'), target: '≥ 20,000 records/s, < 256 MB, < 60 s per 1,000,000', met: null });
   }
 
   if (w.naive && w.bulk) {
