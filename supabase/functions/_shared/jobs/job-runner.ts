@@ -74,6 +74,8 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
   let stop: Stop | null = null;
 
   const end = async () => {
+    // A short wait for the rate budget fits in the next run's budget: hand over now rather than wait for the cron.
+    if (stop?.kind === 'wait' && stop.waitMs < limits.budgetMs / 2) stop = null;
     const outcome = stop === null
       ? (job.entity_types.every((e) => job.checkpoint[e]?.finished) ? 'done' : 'continue')
       : stop.kind;
