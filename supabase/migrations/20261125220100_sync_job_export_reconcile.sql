@@ -88,3 +88,56 @@ revoke execute on function sync.unmapped_local_records(uuid, crm.entity_type, uu
   sync.count_unmapped_local_records(uuid, text[]), sync.record_reconcile_page(uuid, integer, jsonb) from public;
 grant execute on function sync.unmapped_local_records(uuid, crm.entity_type, uuid, integer),
   sync.count_unmapped_local_records(uuid, text[]), sync.record_reconcile_page(uuid, integer, jsonb) to service_role;
+
+-- Records the CRM no longer lists: a reconcile run notes every remote id its
+-- listing saw; afterwards the mapped records it did not see are read one by
+-- one (by id) to tell a deletion behind the engine's back from a record
+-- created during the listing.
+create table sync.reconcile_seen (
+  run_id uuid not null references sync.reconcile_runs (id) on delete cascade,
+  entity_type text not null,
+  remote_id text not null,
+  primary key (run_id, entity_type, remote_id)
+);
+alter table sync.reconcile_seen enable row level security;
+grant all on sync.reconcile_seen to service_role;
+
+create function sync.mark_reconcile_seen(p_job_id uuid, p_entity_type text, p_remote_ids text[]) returns void
+language sql security definer set search_path = ''
+as $$
+  insert into sync.reconcile_seen (run_id, entity_type, remote_id)
+  select r.id, p_entity_type, unnest(p_remote_ids) from sync.reconcile_runs r where r.job_id = p_job_id
+  on conflict do nothing
+$$;
+
+-- Mapped, live records of the run's connection that its listing did not see, after p_after in remote id order.
+create function sync.unseen_mapped_records(p_job_id uuid, p_entity_type crm.entity_type, p_after text, p_limit integer)
+returns table (remote_id text)
+language sql stable security definer set search_path = ''
+as $$
+  select m.remote_id
+    from sync.reconcile_runs r
+    join sync.identity_map m on m.connection_id = r.connection_id and m.entity_type = p_entity_type
+   where r.job_id = p_job_id and m.remote_deleted_at is null and m.created_at < r.started_at
+     and (p_after is null or m.remote_id > p_after)
+     and not exists (select from sync.reconcile_seen s where s.run_id = r.id and s.entity_type = p_entity_type and s.remote_id = m.remote_id)
+   order by m.remote_id
+   limit least(greatest(p_limit, 1), 1000)
+$$;
+
+-- The seen ids are only needed while the run lasts.
+create function sync._forget_reconcile_seen() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  delete from sync.reconcile_seen s where s.run_id = new.id;
+  return new;
+end
+$$;
+create trigger forget_reconcile_seen after update of finished_at on sync.reconcile_runs
+  for each row when (new.finished_at is not null) execute function sync._forget_reconcile_seen();
+
+revoke execute on function sync.mark_reconcile_seen(uuid, text, text[]), sync.unseen_mapped_records(uuid, crm.entity_type, text, integer),
+  sync._forget_reconcile_seen() from public;
+grant execute on function sync.mark_reconcile_seen(uuid, text, text[]), sync.unseen_mapped_records(uuid, crm.entity_type, text, integer)
+  to service_role;

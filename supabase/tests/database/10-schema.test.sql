@@ -13,7 +13,7 @@ select has_function('auth', 'role', array[]::text[]);
 select has_schema('crm');
 select has_schema('sync');
 select tables_are('crm', array['tenants', 'companies', 'contacts', 'deals', 'activities', 'tasks']);
-select tables_are('sync', array['connections', 'identity_map', 'webhook_receipts', 'value_maps', 'field_maps', 'unmapped_values', 'pending_references', 'rate_budgets', 'dead_letters', 'worker_state', 'jobs', 'job_locks', 'sync_marks', 'reconcile_runs', 'reconcile_drift']);
+select tables_are('sync', array['connections', 'identity_map', 'webhook_receipts', 'value_maps', 'field_maps', 'unmapped_values', 'pending_references', 'rate_budgets', 'dead_letters', 'worker_state', 'jobs', 'job_locks', 'sync_marks', 'reconcile_runs', 'reconcile_drift', 'reconcile_seen']);
 
 select columns_are('crm', 'contacts', array['id', 'tenant_id', 'email', 'first_name', 'last_name', 'phone', 'company_id',
   'lifecycle_stage', 'lead_source', 'custom_fields', 'created_at', 'updated_at', 'deleted_at']);

@@ -234,8 +234,9 @@ describe('sync-jobs', () => {
   }, 180_000);
 
   it('reconciliation finds drift planted on either side, stores it and repairs it', async () => {
-    const [remoteSide, localSide] = (await h.simObjects('contacts')).slice(5, 7);
+    const [remoteSide, localSide, goneSide] = (await h.simObjects('contacts')).slice(5, 8);
     await h.control('PATCH', `/objects/contacts/${remoteSide.id}`, { properties: { phone: '+1 555 0199' } });
+    await h.control('DELETE', `/objects/contacts/${goneSide.id}`);
     const [localRow] = await h.sql`select local_id from sync.identity_map where connection_id = ${h.connectionId}
                                      and entity_type = 'contact' and remote_id = ${localSide.id}`;
     await h.sql.begin(async (tx) => {
@@ -248,10 +249,12 @@ describe('sync-jobs', () => {
     expect(started.status).toBe(201);
     const job = await waitForJob(started.body.job.id, ['done', 'paused', 'failed']);
     expect(job.status, job.error).toBe('done');
-    expect(job.reconcile).toMatchObject({ records_compared: 3499, records_drifted: 2, fields_drifted: 2, resolved: 2, alerted: 0 });
+    expect(job.reconcile).toMatchObject({ records_compared: 3498, records_drifted: 3, fields_drifted: 3, resolved: 3, alerted: 0 });
     const drift = await h.sql`select remote_id, field, kind, winner, resolution, local_value, remote_value from sync.reconcile_drift
-                               where run_id = ${job.reconcile.id} order by field`;
+                               where run_id = ${job.reconcile.id} order by field collate "C"`;
     expect(drift.map((d) => ({ ...d }))).toEqual([
+      { remote_id: goneSide.id, field: '*', kind: 'missing_remote', winner: 'remote', resolution: 'applied_locally',
+        local_value: null, remote_value: null },
       { remote_id: localSide.id, field: 'last_name', kind: 'field', winner: 'local', resolution: 'queued_outbound',
         local_value: 'Drifted', remote_value: localSide.properties.lastname ?? null },
       { remote_id: remoteSide.id, field: 'phone', kind: 'field', winner: 'remote', resolution: 'applied_locally',
@@ -260,6 +263,11 @@ describe('sync-jobs', () => {
     const [repaired] = await h.sql`select c.phone from crm.contacts c join sync.identity_map m on m.local_id = c.id
                                     where m.connection_id = ${h.connectionId} and m.remote_id = ${remoteSide.id}`;
     expect(repaired.phone).toBe('+1 555 0199');
+    const [gone] = await h.sql`select c.deleted_at from crm.contacts c join sync.identity_map m on m.local_id = c.id
+                                where m.connection_id = ${h.connectionId} and m.remote_id = ${goneSide.id}`;
+    expect(gone.deleted_at).not.toBeNull();
+    const [{ seen }] = await h.sql`select count(*)::int as seen from sync.reconcile_seen where run_id = ${job.reconcile.id}`;
+    expect(seen).toBe(0); // kept only while the run lasts
     await h.until('the local side reaches HubSpot', async () => {
       const record = (await h.simObjects('contacts')).find((c) => c.id === localSide.id);
       return record?.properties.lastname === 'Drifted';

@@ -14,8 +14,11 @@ export interface EntityCheckpoint {
   cursor: string | null;
   done: number;
   finished: boolean;
-  /** export: 'link' (match remote records to local ones by email/domain) then 'create'. */
-  phase?: 'link' | 'create';
+  /**
+   * export: 'link' (match remote records to local ones by email/domain) then 'create';
+   * reconcile: 'list' (compare the listing) then 'unseen' (mapped records the listing did not show, read by id).
+   */
+  phase?: 'link' | 'create' | 'list' | 'unseen';
   /** incremental: the window's start, fixed by the first page; absent means a full listing (no high-water mark yet). */
   since?: string;
   /** incremental: the window's end, the next high-water mark. */
@@ -137,6 +140,14 @@ export function createJobDb(sql: Sql) {
                                                      ${done}, ${leaseSeconds})`;
         return result;
       }) as T;
+    },
+    async markReconcileSeen(tx: Sql, jobId: string, entityType: EntityType, remoteIds: string[]): Promise<void> {
+      if (remoteIds.length) await tx`select sync.mark_reconcile_seen(${jobId}, ${entityType}, ${remoteIds}::text[])`;
+    },
+    async unseenMappedRecords(jobId: string, entityType: EntityType, after: string | null, limit: number): Promise<string[]> {
+      const rows = await sql<{ remote_id: string }[]>`
+        select remote_id from sync.unseen_mapped_records(${jobId}, ${entityType}, ${after}, ${limit})`;
+      return rows.map((r) => r.remote_id);
     },
     async recordReconcilePage(tx: Sql, jobId: string, compared: number, drift: DriftRow[]): Promise<void> {
       await tx`select sync.record_reconcile_page(${jobId}, ${compared}, ${tx.json(drift as never)})`;

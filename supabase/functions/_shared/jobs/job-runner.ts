@@ -217,9 +217,25 @@ function createPageRunner(deps: JobDeps, job: JobRow & { run_id: string }, adapt
 
     case 'reconcile':
       return async (entityType, current) => {
+        if (current.phase === 'unseen') {
+          // Mapped records the listing did not show: deleted in the CRM behind the engine's back, or created during the listing.
+          const remoteIds = await jobs.unseenMappedRecords(job.id, entityType, current.cursor, exportPageSize);
+          const records = remoteIds.length ? await adapter.fetchRecords(entityType, remoteIds) : [];
+          const checkpoint: EntityCheckpoint = {
+            ...current, cursor: remoteIds.at(-1) ?? current.cursor, done: current.done, finished: remoteIds.length < exportPageSize,
+          };
+          await jobs.inPage(job, entityType, leaseSeconds, async (db, tx) => {
+            await reconcilePage(db, connectionId, entityType, records, stats, (_compared, drift) => jobs.recordReconcilePage(tx, job.id, 0, drift));
+            return { result: null, checkpoint, done: 0 };
+          });
+          return { checkpoint, records: records.length };
+        }
         const listed = await adapter.listRecords(entityType, current.cursor);
-        const checkpoint = next(current, listed.nextCursor, listed.records.length);
+        const checkpoint: EntityCheckpoint = listed.nextCursor === null
+          ? { ...current, phase: 'unseen', cursor: null, done: current.done + listed.records.length, finished: false }
+          : { ...current, phase: 'list', cursor: listed.nextCursor, done: current.done + listed.records.length, finished: false };
         await jobs.inPage(job, entityType, leaseSeconds, async (db, tx) => {
+          await jobs.markReconcileSeen(tx, job.id, entityType, listed.records.map((r) => r.remoteId));
           await reconcilePage(db, connectionId, entityType, listed.records, stats,
             (compared, drift) => jobs.recordReconcilePage(tx, job.id, compared, drift));
           return { result: null, checkpoint, done: listed.records.length };

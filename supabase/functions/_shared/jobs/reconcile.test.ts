@@ -65,7 +65,12 @@ describe('compareRecord', () => {
     expect(newer.map((d) => [d.kind, d.winner, d.resolution])).toEqual([['missing_local', 'remote', 'applied_locally']]);
   });
 
-  it('ignores archived records (deletions are the incremental sync\'s)', () => {
-    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}))).toEqual([]);
+  it('reports a record gone from the CRM but live locally, to be deleted here', () => {
+    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}))).toEqual([
+      { entity_type: 'contact', remote_id: '501', local_id: 'L1', field: '*', kind: 'missing_remote', local_value: null, remote_value: null,
+        base_value: null, winner: 'remote', resolution: 'applied_locally', detail: 'gone from the CRM, live locally' },
+    ]);
+    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { localDeleted: true }))).toEqual([]);
+    expect(compareRecord(remote({}, { archived: true }), state(null, {}))).toEqual([]);
   });
 });

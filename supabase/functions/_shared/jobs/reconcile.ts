@@ -2,6 +2,7 @@
 // (the CRM's listing, the local row) says whether anything differs; when it
 // does, each differing field becomes a drift row saying which side wins and
 // how it is settled, decided by the engine's own resolver against the shadow.
+// A mapped record the CRM no longer has is drift too (missing_remote).
 import type { RemoteRecord } from '../model/unified.ts';
 import { type InboundState, resolveInbound } from '../sync/resolve-inbound.ts';
 import { canonical, sameValue } from '../sync/values.ts';
@@ -22,8 +23,15 @@ export function fieldsChecksum(fields: Record<string, unknown>, names: string[])
 
 /** The drift between a listed CRM record and what Postgres holds for it (none when they agree). */
 export function compareRecord(remote: RemoteRecord, state: InboundState): DriftRow[] {
-  if (remote.archived) return [];
   const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
+  if (remote.archived) {
+    // Gone from the CRM while live here: the engine applies the CRM's deletion.
+    if (!state.localId || !state.local || state.localDeleted) return [];
+    return [{
+      ...head, field: '*', kind: 'missing_remote', local_value: null, remote_value: null, base_value: null,
+      winner: 'remote', resolution: 'applied_locally', detail: 'gone from the CRM, live locally',
+    }];
+  }
   const remoteFields = remote.fields as Record<string, unknown>;
   if (!state.localId || !state.local) {
     return [{

@@ -76,6 +76,12 @@ describe('listRecords', () => {
     expect(records.map((r) => r.fields.type).sort()).toEqual(['call', 'note']);
   });
 
+  it('lists nothing, in one empty page, for tasks (not synced with HubSpot) instead of failing', async () => {
+    expect(await adapter().listRecords('task', null)).toEqual({ records: [], nextCursor: null });
+    expect(await adapter().listChangedSince('task', '2026-01-01T00:00:00.000Z', null))
+      .toEqual({ records: [], nextCursor: null, until: '2026-01-01T00:00:00.000Z' });
+  });
+
   it('rejects a cursor it did not make', async () => {
     await expect(adapter().listRecords('contact', 'not-a-cursor')).rejects.toThrow(/not a HubSpot listing cursor/);
   });

@@ -107,6 +107,7 @@ export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions
 
   return {
     async listRecords(entityType: EntityType, cursorText: string | null): Promise<RecordPage> {
+      if (objectTypesOf(entityType).length === 0) return { records: [], nextCursor: null }; // tasks: not synced with HubSpot
       const cursor = cursorText ? decodeCursor(cursorText) : { type: 0, phase: 'live' as const, after: null };
       const objectType = objectTypesOf(entityType)[cursor.type];
       const page = await listPage(objectType, cursor.after, false);
@@ -119,6 +120,7 @@ export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions
     async listChangedSince(entityType: EntityType, since: string, cursorText: string | null): Promise<RecordPage> {
       const sinceMs = Date.parse(since);
       if (Number.isNaN(sinceMs)) throw new Error(`listChangedSince needs an ISO 8601 time, got ${since}`);
+      if (objectTypesOf(entityType).length === 0) return { records: [], nextCursor: null, until: since };
       const cursor: Cursor = cursorText
         ? decodeCursor(cursorText)
         : { type: 0, phase: 'live', after: null, since: sinceMs, until: Math.max(sinceMs, now() - SEARCH_INDEX_LAG_MS) };
