@@ -120,6 +120,7 @@ export async function runBenchmarks({ quick, only }) {
       serviceRoleKey: localKeys(localJwtSecret).serviceRoleKey,
       functionUrl: (name) => `${profile.apiUrl}/functions/v1/${name}`,
       log: (line) => log.info(line),
+      logFile,
     };
 
     log.step('starting two HubSpot simulators (100 requests / 10 s per token)');

@@ -7,6 +7,8 @@
 // high-water mark (VmHWM), read from /proc.
 import fs from 'node:fs';
 import { sleep, until } from '../engine-state.mjs';
+import { summarize } from '../stats.mjs';
+import { readGatewayLog } from './worker-cpu.mjs';
 
 /** Peak resident memory (MB) of the processes serving a function, from /proc. */
 export function functionPeakMemoryMb(functionName) {
@@ -56,6 +58,7 @@ async function runJob(ctx, connectionId, kind, timeoutMs) {
 const elapsedOf = (job) => Date.parse(job.finished_at) - Date.parse(job.started_at);
 
 export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
+  const startedAt = Date.now();
   const { sim, connectionId } = await ctx.newPortal('backfill');
   for (let seeded = 0; seeded < records; seeded += 100_000) {
     await sim.control('POST', '/seed', { objectType: 'contacts', count: Math.min(100_000, records - seeded) });
@@ -92,5 +95,9 @@ export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
     records: last.done - first.done, sampleMs, recordsPerSecond: (last.done - first.done) / (sampleMs / 1000),
     rateLimited429: log.filter((r) => r.status === 429).length,
   };
-  return { contacts: records, backfill, reconcile, rateLimited };
+  await sleep(500); // the log stream flushes
+  // CPU of each job run (the gateway's cpu≈ per request; POSTs to sync-jobs are the runs and three starts).
+  const runs = readGatewayLog(ctx.logFile).filter((e) => e.fn === 'sync-jobs' && e.method === 'POST' && e.at >= startedAt);
+  const cpuPerRun = { runs: runs.length, cpuMs: summarize(runs.map((r) => r.cpuMs)), overBudget: runs.filter((r) => r.cpuMs > 2_000).length };
+  return { contacts: records, backfill, reconcile, rateLimited, cpuPerRun };
 }
