@@ -110,8 +110,6 @@ export function verdicts(result) {
   } else {
     rows.push({ measure: 'sync-worker CPU per invocation', result: 'no sync-worker runs logged', target: `< ${int(targets.workerCpuMs)} ms`, met: null });
   }
-  rows.push({ measure: 'Backfill throughput', result: 'not yet measured (batch sync not built)', target: '–', met: null });
-  rows.push({ measure: 'Reconciliation', result: 'not yet measured (batch sync not built)', target: '–', met: null });
   return rows;
 }
 
