@@ -3,7 +3,7 @@
 -- stuck-job recovery, the end of a run (high-water marks, released locks),
 -- operator cancel/resume, the schedules, and reconcile bookkeeping.
 begin;
-select plan(37);
+select plan(39);
 
 insert into crm.tenants (id, name, slug) values ('dddddddd-0000-4000-8000-000000000000', 'Jobs', 'jobs-tenant');
 insert into sync.connections (id, tenant_id, provider, account_id) values
@@ -95,6 +95,23 @@ select is(sync.cancel_job((select job_id from sync.job_locks where entity_type =
   'cancelled', 'cancel ends an active job');
 select is(sync.schedule_jobs('incremental'), 1,
   'the hourly schedule starts an incremental job only where a high-water mark exists and no job holds the entity types');
+
+-- Reconcile: the listing's seen ids, and the mapped records it did not show.
+insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id, local_id, created_at) values
+  ('dddddddd-0000-4000-8000-000000000002', 'dddddddd-0000-4000-8000-000000000000', 'contact', 'r1', 'dddddddd-0000-4000-8000-0000000000c1', now() - interval '1 hour'),
+  ('dddddddd-0000-4000-8000-000000000002', 'dddddddd-0000-4000-8000-000000000000', 'contact', 'r2', 'dddddddd-0000-4000-8000-0000000000c2', now() - interval '1 hour');
+create temporary table rec on commit drop as
+  select * from sync.start_job('dddddddd-0000-4000-8000-000000000003', 'reconcile', array['company'], 'pgtap');
+update sync.reconcile_runs set connection_id = 'dddddddd-0000-4000-8000-000000000002' where job_id = (select job_id from rec);
+select sync.mark_reconcile_seen((select job_id from rec), 'contact', array['r1', 'r9']);
+select results_eq($$select remote_id from sync.unseen_mapped_records((select job_id from rec), 'contact', null, 100)$$,
+  array['r2'], 'a mapped record the listing did not show is unseen; a seen one is not');
+select sync.record_reconcile_page((select job_id from rec), 10,
+  '[{"entity_type": "contact", "remote_id": "r2", "field": "phone", "kind": "field", "winner": "remote", "resolution": "applied_locally"},
+    {"entity_type": "contact", "remote_id": "r2", "field": "email", "kind": "field", "winner": null, "resolution": "alerted"}]');
+select results_eq($$select records_compared::int, records_drifted::int, fields_drifted::int, resolved::int, alerted::int
+                      from sync.reconcile_runs where job_id = (select job_id from rec)$$,
+  $$values (10, 1, 2, 1, 1)$$, 'a reconcile page adds its counts to the run: records, drifted records and fields, resolved and alerted');
 
 select * from finish();
 rollback;
