@@ -111,18 +111,27 @@ as $$
 $$;
 
 -- Mapped, live records of the run's connection that its listing did not see, after p_after in remote id order.
+-- The first call of a phase analyzes the seen ids: the listing has just added them all, and a plan made on the
+-- statistics of a nearly empty table can scan them once per mapped record.
 create function sync.unseen_mapped_records(p_job_id uuid, p_entity_type crm.entity_type, p_after text, p_limit integer)
 returns table (remote_id text)
-language sql stable security definer set search_path = ''
+language plpgsql security definer set search_path = ''
 as $$
-  select m.remote_id
-    from sync.reconcile_runs r
-    join sync.identity_map m on m.connection_id = r.connection_id and m.entity_type = p_entity_type
-   where r.job_id = p_job_id and m.remote_deleted_at is null and m.created_at < r.started_at
-     and (p_after is null or m.remote_id > p_after)
-     and not exists (select from sync.reconcile_seen s where s.run_id = r.id and s.entity_type = p_entity_type and s.remote_id = m.remote_id)
-   order by m.remote_id
-   limit least(greatest(p_limit, 1), 1000)
+begin
+  if p_after is null then
+    analyze sync.reconcile_seen;
+  end if;
+  return query
+    select m.remote_id
+      from sync.reconcile_runs r
+      join sync.identity_map m on m.connection_id = r.connection_id and m.entity_type = p_entity_type
+     where r.job_id = p_job_id and m.remote_deleted_at is null and m.created_at < r.started_at
+       and (p_after is null or m.remote_id > p_after)
+       and not exists (select from sync.reconcile_seen s
+                        where s.run_id = r.id and s.entity_type = p_entity_type and s.remote_id = m.remote_id)
+     order by m.remote_id
+     limit least(greatest(p_limit, 1), 1000);
+end
 $$;
 
 -- The seen ids are only needed while the run lasts.
