@@ -10,6 +10,7 @@ import { ProviderError } from '../providers/adapter.ts';
 import { applyRecords, entityOrder, type InboundStats, inboundStateOf } from '../sync/inbound.ts';
 import { type OutboundMessage, syncOutbound } from '../sync/outbound.ts';
 import { BudgetExhaustedError } from '../sync/rate-budget.ts';
+import { resolveInbound } from '../sync/resolve-inbound.ts';
 import type { ConnectionInfo, InboundStateRow, QueueMessage, SyncDb } from '../sync/sync-db.ts';
 import { type DriftRow, type EntityCheckpoint, type JobDb, type JobRow, notHeldState } from './job-db.ts';
 import { compareRecord } from './reconcile.ts';
@@ -273,7 +274,8 @@ async function reconcilePage(db: SyncDb, connectionId: string, entityType: Entit
   const drifted: RemoteRecord[] = [];
   const pushLocal = new Set<string>();
   for (const record of records) {
-    const found = compareRecord(record, inboundStateOf(byRemote.get(record.remoteId)!));
+    const state = inboundStateOf(byRemote.get(record.remoteId)!);
+    const found = compareRecord(record, state, resolveInbound(record, state));
     if (found.length === 0) continue;
     drift.push(...found);
     drifted.push(record);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteRecord } from '../model/unified.ts';
-import type { InboundState } from '../sync/resolve-inbound.ts';
-import { compareRecord, fieldsChecksum } from './reconcile.ts';
+import { type InboundDecision, type InboundState, resolveInbound } from '../sync/resolve-inbound.ts';
+import { compareRecord as compareWith, fieldsChecksum } from './reconcile.ts';
+
+/** Compared as the job does: with the resolver's decision for the record. */
+const compareRecord = (r: RemoteRecord, s: InboundState) => compareWith(r, s, resolveInbound(r, s));
 
 const remote = (fields: Record<string, unknown>, extra: Partial<RemoteRecord> = {}): RemoteRecord => ({
   entityType: 'contact', remoteId: '501', remoteUpdatedAt: '2026-03-01T12:00:00.000Z', archived: false, fields, references: {},
@@ -48,6 +51,17 @@ describe('compareRecord', () => {
     expect(newerRemote.map((d) => [d.winner, d.resolution])).toEqual([['remote', 'applied_locally']]);
     const newerLocal = compareRecord(remote({ phone: 'R' }, { remoteUpdatedAt: '2026-03-01T10:00:00Z' }), state({ phone: 'L' }, { phone: 'B' }));
     expect(newerLocal.map((d) => [d.winner, d.resolution])).toEqual([['local', 'queued_outbound']]);
+  });
+
+  it('alerts a field the resolver holds for review instead of settling it', () => {
+    const r = remote({ phone: 'R' });
+    const s = state({ phone: 'L' }, { phone: 'B' });
+    const decided = resolveInbound(r, s);
+    const held = { ...decided, change: { ...decided.change, set: {} },
+      conflicts: [{ ...decided.conflicts[0], winner: 'pending' }] } as unknown as InboundDecision;
+    expect(compareWith(r, s, held).map((d) => [d.field, d.winner, d.resolution, d.detail])).toEqual([
+      ['phone', null, 'alerted', 'held for manual review'],
+    ]);
   });
 
   it('reports a CRM record missing locally, to be applied', () => {

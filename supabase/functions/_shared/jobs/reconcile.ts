@@ -4,7 +4,7 @@
 // how it is settled, decided by the engine's own resolver against the shadow.
 // A mapped record the CRM no longer has is drift too (missing_remote).
 import type { RemoteRecord } from '../model/unified.ts';
-import { type InboundState, resolveInbound } from '../sync/resolve-inbound.ts';
+import type { InboundDecision, InboundState } from '../sync/resolve-inbound.ts';
 import { canonical, sameValue } from '../sync/values.ts';
 import type { DriftRow } from './job-db.ts';
 
@@ -21,8 +21,13 @@ export function fieldsChecksum(fields: Record<string, unknown>, names: string[])
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The drift between a listed CRM record and what Postgres holds for it (none when they agree). */
-export function compareRecord(remote: RemoteRecord, state: InboundState): DriftRow[] {
+/**
+ * The drift between a listed CRM record and what Postgres holds for it (none
+ * when they agree). `decision` is the resolver's for this record and state:
+ * a field it sets locally is the CRM's win, a field it holds for review is
+ * alerted, any other differing field is the database's win.
+ */
+export function compareRecord(remote: RemoteRecord, state: InboundState, decision: InboundDecision): DriftRow[] {
   const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
   if (remote.archived) {
     // Gone from the CRM while live here: the engine applies the CRM's deletion.
@@ -39,7 +44,6 @@ export function compareRecord(remote: RemoteRecord, state: InboundState): DriftR
       winner: 'remote', resolution: 'applied_locally',
     }];
   }
-  const decision = resolveInbound(remote, state);
   if (state.localDeleted) {
     // Deleted here, live there: the later of the two wins (a newer CRM record is restored, else the CRM's is archived).
     const restore = decision.change.restore === true;
@@ -52,15 +56,17 @@ export function compareRecord(remote: RemoteRecord, state: InboundState): DriftR
   const names = Object.keys(remoteFields).sort();
   if (fieldsChecksum(state.local, names) === fieldsChecksum(remoteFields, names)) return [];
   const set = decision.change.set ?? {};
+  const held = new Set(decision.conflicts.filter((c) => c.winner !== 'local' && c.winner !== 'remote').map((c) => c.field));
   const drift: DriftRow[] = [];
   for (const field of names) {
     if (sameValue(state.local[field], remoteFields[field])) continue;
-    const remoteWins = field in set;
-    drift.push({
-      ...head, field, kind: 'field', local_value: state.local[field] ?? null, remote_value: remoteFields[field] ?? null,
-      base_value: state.base[field] ?? null, winner: remoteWins ? 'remote' : 'local',
-      resolution: remoteWins ? 'applied_locally' : 'queued_outbound',
-    });
+    const values = {
+      ...head, field, kind: 'field' as const, local_value: state.local[field] ?? null, remote_value: remoteFields[field] ?? null,
+      base_value: state.base[field] ?? null,
+    };
+    if (held.has(field)) drift.push({ ...values, winner: null, resolution: 'alerted', detail: 'held for manual review' });
+    else if (field in set) drift.push({ ...values, winner: 'remote', resolution: 'applied_locally' });
+    else drift.push({ ...values, winner: 'local', resolution: 'queued_outbound' });
   }
   return drift;
 }
