@@ -11,11 +11,12 @@ const usage = `Usage: npm run bench [-- options]
 
 Workloads: propagation latency (both directions), bulk outbound under the
 100 requests / 10 s limit, webhook ingest, a naive one-call-per-record
-baseline, and the sync-worker's CPU per invocation.
+baseline, backfill and reconciliation at 100,000 (--quick) or 1,000,000
+contacts, and the sync-worker's CPU per invocation.
 
 Options:
   --quick               shorter runs (about 2.5 minutes instead of about 6)
-  --only <names>        comma-separated subset of: latency, bulk, ingest, naive
+  --only <names>        comma-separated subset of: latency, bulk, ingest, naive, backfill
   -h, --help            this help
 
 Results: bench/results/<YYYY-MM-DD>.md and .json (today's file is replaced).

@@ -15,17 +15,20 @@ import { describeMachine, loadAverage } from './machine.mjs';
 import { renderMarkdown, verdicts } from './report.mjs';
 import { startSimulator } from './simulator-process.mjs';
 import { sleep, until } from './engine-state.mjs';
+import { backfillAtScale } from './workloads/backfill.mjs';
 import { bulkOutbound } from './workloads/bulk-outbound.mjs';
 import { naiveBaseline } from './workloads/naive-baseline.mjs';
 import { propagationLatency } from './workloads/propagation-latency.mjs';
 import { webhookIngest } from './workloads/webhook-ingest.mjs';
 import { webhookTimes, workerCpu } from './workloads/worker-cpu.mjs';
 
-export const workloadNames = ['latency', 'bulk', 'ingest', 'naive'];
+export const workloadNames = ['latency', 'bulk', 'ingest', 'naive', 'backfill'];
 
 export const modes = {
-  quick: { ingestMs: 15_000, latencySamples: 30, bulkRecords: 2_000, bulkSteadyRounds: 3, naiveSample: 200 },
-  full: { ingestMs: 60_000, latencySamples: 60, bulkRecords: 10_000, bulkSteadyRounds: 3, naiveSample: 400 },
+  quick: { ingestMs: 15_000, latencySamples: 30, bulkRecords: 2_000, bulkSteadyRounds: 3, naiveSample: 200, backfillRecords: 100_000,
+           limitedSampleMs: 30_000 },
+  full: { ingestMs: 60_000, latencySamples: 60, bulkRecords: 10_000, bulkSteadyRounds: 3, naiveSample: 400, backfillRecords: 1_000_000,
+          limitedSampleMs: 60_000 },
 };
 
 const resultsDir = path.join(repoRoot, 'bench', 'results');
@@ -117,6 +120,7 @@ export async function runBenchmarks({ quick, only }) {
       serviceRoleKey: localKeys(localJwtSecret).serviceRoleKey,
       functionUrl: (name) => `${profile.apiUrl}/functions/v1/${name}`,
       log: (line) => log.info(line),
+      logFile,
     };
 
     log.step('starting two HubSpot simulators (100 requests / 10 s per token)');
@@ -170,6 +174,18 @@ export async function runBenchmarks({ quick, only }) {
     if (selected.includes('naive')) {
       log.step(`naive baseline: ${settings.naiveSample} single-record updates under the same limit`);
       await phase('naive', () => naiveBaseline(ctx, { sampleRecords: settings.naiveSample, extrapolateTo: settings.bulkRecords }));
+    }
+    if (selected.includes('backfill')) {
+      log.step(`backfill and reconciliation of ${settings.backfillRecords.toLocaleString('en-US')} contacts, then a backfill sample under the limit`);
+      ctx.newPortal = async (name) => {
+        const info = { token: `pat-na1-bench-${name}`, clientSecret: `bench-${name}-client-secret`, portalId: 71_000_003, appId: 5_100_003 };
+        const sim = await startSimulator({ name, logDir: profile.logDir, tokens: [info.token], portalId: info.portalId, appId: info.appId,
+          clientSecret: info.clientSecret, rateLimit: 100 });
+        simulators.push(sim);
+        const { connectionId } = await connectPortal(ctx, sim, { name, ...info });
+        return { sim, connectionId };
+      };
+      await phase('backfill', () => backfillAtScale(ctx, { records: settings.backfillRecords, limitedSampleMs: settings.limitedSampleMs }));
     }
     await sleep(500);
     result.workloads.workerCpu = workerCpu(logFile, result.phases);

@@ -6,6 +6,7 @@
  * @property {(text: string) => void} out stdout
  * @property {(text: string) => void} err stderr
  * @property {NodeJS.ProcessEnv} env
+ * @property {boolean} [tty] stderr is a terminal (progress is redrawn in place)
  */
 
 /**
@@ -13,6 +14,9 @@
  * @property {boolean} json
  * @property {(data: unknown, text: string | string[]) => void} result the command's answer: `data` with --json, else `text`
  * @property {(line: string) => void} note progress for people (stderr; silent with --json)
+ * @property {boolean} tty progress is drawn on a terminal
+ * @property {(line: string) => void} progress live progress (stderr): redrawn in place on a terminal, else a line when it changes
+ * @property {() => void} progressEnd ends a live progress line
  */
 
 /**
@@ -21,6 +25,9 @@
  * @returns {Output}
  */
 export function createOutput(io, json) {
+  const tty = io.tty === true;
+  /** @type {string | null} */
+  let lastProgress = null;
   return {
     json,
     result(data, text) {
@@ -29,6 +36,16 @@ export function createOutput(io, json) {
     },
     note(line) {
       if (!json) io.err(`${line}\n`);
+    },
+    tty,
+    progress(line) {
+      if (json || line === lastProgress) return;
+      lastProgress = line;
+      io.err(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    },
+    progressEnd() {
+      if (!json && tty && lastProgress !== null) io.err('\n');
+      lastProgress = null;
     },
   };
 }

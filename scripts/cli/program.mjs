@@ -8,12 +8,19 @@ import connect from './commands/connect.mjs';
 import connections from './commands/connections.mjs';
 import disconnect from './commands/disconnect.mjs';
 import worker from './commands/worker.mjs';
+import backfill from './commands/backfill.mjs';
+import sync from './commands/sync.mjs';
+import reconcile from './commands/reconcile.mjs';
+import status from './commands/status.mjs';
+import jobs from './commands/jobs.mjs';
+import cancel from './commands/cancel.mjs';
+import resume from './commands/resume.mjs';
 import { errorJson, formatError, UsageError } from './errors.mjs';
 import { createFunctionsClient } from './functions-client.mjs';
 import { createOutput } from './output.mjs';
 
 /** @type {import('./args.mjs').CommandSpec[]} */
-export const commands = [connect, disconnect, connections, worker];
+export const commands = [connect, disconnect, connections, worker, backfill, sync, reconcile, status, jobs, cancel, resume];
 
 /** The help text of the tool. */
 export function toolHelp() {

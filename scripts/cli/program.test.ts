@@ -43,7 +43,7 @@ describe('help and usage', () => {
   it('refuses an unknown command or option with exit 2 and a pointer to help', async () => {
     expect(await cli(['sync-everything'])).toMatchObject({
       code: 2,
-      stderr: 'error: unknown command "sync-everything"\n  how to fix: crm-sync --help lists the commands (connect, disconnect, connections, worker)\n',
+      stderr: 'error: unknown command "sync-everything"\n  how to fix: crm-sync --help lists the commands (connect, disconnect, connections, worker, backfill, sync, reconcile, status, jobs, cancel, resume)\n',
     });
     expect((await cli(['--verbose', 'worker'])).code).toBe(2);
   });

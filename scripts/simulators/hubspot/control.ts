@@ -113,7 +113,12 @@ const rateLimitBody = z.object({
 const configBody = z.object({
   latencyMs: z.number().int().min(0).optional(),
   searchIndexDelayMs: z.number().int().min(0).optional(),
+  searchMaxResults: z.number().int().min(1).max(10_000).optional(),
 });
+
+function configOf(state: SimulatorState) {
+  return { latencyMs: state.options.latencyMs, searchIndexDelayMs: state.store.searchIndexDelayMs, searchMaxResults: state.store.searchMaxResults };
+}
 
 /** A record with every property and its associations, for inspection. */
 export function recordDump(state: SimulatorState, record: CrmRecord): Record<string, unknown> {
@@ -372,7 +377,7 @@ const routes: ControlRoute<SimulatorState>[] = [
     pattern: '/_sim/config',
     handler: (_request, state) => ({
       status: 200,
-      body: { latencyMs: state.options.latencyMs, searchIndexDelayMs: state.store.searchIndexDelayMs },
+      body: configOf(state),
     }),
   },
   {
@@ -382,9 +387,10 @@ const routes: ControlRoute<SimulatorState>[] = [
       const input = parseBody(configBody, request.body);
       if (input.latencyMs !== undefined) state.options.latencyMs = input.latencyMs;
       if (input.searchIndexDelayMs !== undefined) state.store.searchIndexDelayMs = input.searchIndexDelayMs;
+      if (input.searchMaxResults !== undefined) state.store.searchMaxResults = input.searchMaxResults;
       return {
         status: 200,
-        body: { latencyMs: state.options.latencyMs, searchIndexDelayMs: state.store.searchIndexDelayMs },
+        body: configOf(state),
       };
     },
   },

@@ -74,7 +74,8 @@ export function runSearch(
   query: SearchQuery,
   nowMs = Date.now(),
 ): SearchResult {
-  checkLimits(query);
+  const cap = store.searchMaxResults;
+  checkLimits(query, cap);
   const groups = query.filterGroups.map((group) =>
     group.filters.map((filter) => compileFilter(registry, type, filter))
   );
@@ -91,19 +92,19 @@ export function runSearch(
   }
   matches.sort(sort);
 
-  const end = Math.min(query.after + query.limit, SEARCH_LIMITS.maxResults, matches.length);
+  const end = Math.min(query.after + query.limit, cap, matches.length);
   const results = matches.slice(query.after, Math.max(end, query.after));
   const nextAfter = query.after + results.length < matches.length ? query.after + results.length : undefined;
   return { total: matches.length, results, nextAfter };
 }
 
-function checkLimits(query: SearchQuery): void {
+function checkLimits(query: SearchQuery, cap: number): void {
   if (query.limit < 0 || query.limit > SEARCH_LIMITS.maxLimit) {
     throw validationError(`limit must be between 0 and ${SEARCH_LIMITS.maxLimit}, got ${query.limit}`);
   }
-  if (query.after >= SEARCH_LIMITS.maxResults) {
+  if (query.after >= cap) {
     throw validationError(
-      `Search results are capped at ${SEARCH_LIMITS.maxResults} per query; paging to offset ${query.after} is not allowed. Narrow the filters instead.`,
+      `Search results are capped at ${cap} per query; paging to offset ${query.after} is not allowed. Narrow the filters instead.`,
     );
   }
   if (query.filterGroups.length > SEARCH_LIMITS.maxFilterGroups) {

@@ -118,6 +118,8 @@ export class CrmStore {
   private listeners = new Set<(change: StoreChange) => void>();
   /** Milliseconds before a write shows up in search (HubSpot indexes asynchronously). */
   searchIndexDelayMs = 0;
+  /** Results one search query can page through (HubSpot: 10,000); smaller in tests of code that must narrow its queries. */
+  searchMaxResults = 10_000;
 
   constructor(
     private readonly registry: PropertyRegistry,

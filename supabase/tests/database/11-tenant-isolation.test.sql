@@ -4,7 +4,7 @@
 -- (A can read/add/change/delete its own rows) catch a missing policy, the
 -- negative ones catch a policy that lets another tenant through.
 begin;
-select plan(94);
+select plan(97);
 
 insert into crm.tenants (id, name, slug) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'Tenant A', 'tenant-a'),
@@ -58,6 +58,15 @@ insert into sync.conflict_decisions (tenant_id, entity_type, field, strategy, sc
 insert into sync.admin_notifications (tenant_id, kind, subject) values
   ('aaaaaaaa-0000-4000-8000-000000000000', 'conflict_pending_review', 'notice a'),
   ('bbbbbbbb-0000-4000-8000-000000000000', 'conflict_pending_review', 'notice b');
+insert into sync.jobs (id, tenant_id, connection_id, kind, entity_types, started_by) values
+  ('aaaaaaaa-0000-4000-8000-000000000007', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 'reconcile', '{contact}', 'job-a'),
+  ('bbbbbbbb-0000-4000-8000-000000000007', 'bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 'reconcile', '{contact}', 'job-b');
+insert into sync.reconcile_runs (id, job_id, tenant_id, connection_id, records_compared) values
+  ('aaaaaaaa-0000-4000-8000-000000000008', 'aaaaaaaa-0000-4000-8000-000000000007', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 11),
+  ('bbbbbbbb-0000-4000-8000-000000000008', 'bbbbbbbb-0000-4000-8000-000000000007', 'bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 22);
+insert into sync.reconcile_drift (run_id, tenant_id, connection_id, entity_type, remote_id, field, kind, resolution) values
+  ('aaaaaaaa-0000-4000-8000-000000000008', 'aaaaaaaa-0000-4000-8000-000000000000', 'aaaaaaaa-0000-4000-8000-000000000006', 'contact', '101', 'phone', 'field', 'applied_locally'),
+  ('bbbbbbbb-0000-4000-8000-000000000008', 'bbbbbbbb-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-000000000006', 'contact', '201', 'email', 'field', 'applied_locally');
 
 -- Acts as an authenticated user whose JWT says tenant_id = tenant.
 create function pg_temp.act_as_member(tenant text) returns void language plpgsql as $$
@@ -190,6 +199,9 @@ select throws_ok($$insert into sync.conflicts (tenant_id, entity_type, local_id,
   '42501', null, 'a member cannot open conflicts (the engine does)');
 select results_eq('select reason from sync.conflict_decisions', array['reason a'], 'a member sees only their tenant''s conflict decisions');
 select results_eq('select subject from sync.admin_notifications', array['notice a'], 'a member sees only their tenant''s notifications');
+select results_eq('select started_by from sync.jobs', array['job-a'], 'a member sees only their tenant''s sync jobs');
+select results_eq('select records_compared::int from sync.reconcile_runs', array[11], 'a member sees only their tenant''s reconcile runs');
+select results_eq('select field from sync.reconcile_drift', array['phone'], 'a member sees only their tenant''s drift');
 select pg_temp.act_as_superuser();
 
 -- Audit entries and GDPR tombstones: members read their own tenant's.

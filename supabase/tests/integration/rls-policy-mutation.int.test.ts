@@ -49,8 +49,8 @@ describe('the tenant-isolation test guards every policy', () => {
       'audit.entries', 'crm.activities', 'crm.companies', 'crm.contacts', 'crm.deals', 'crm.tasks', 'crm.tenants',
       'privacy.erasure_targets', 'privacy.erasures',
       'sync.admin_notifications', 'sync.alerts', 'sync.conflict_decisions', 'sync.conflict_strategies', 'sync.conflicts',
-      'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.rate_budgets', 'sync.unmapped_values',
-      'sync.value_maps',
+      'sync.connections', 'sync.dead_letters', 'sync.field_maps', 'sync.identity_map', 'sync.jobs', 'sync.rate_budgets',
+      'sync.reconcile_drift', 'sync.reconcile_runs', 'sync.unmapped_values', 'sync.value_maps',
     ]);
   });
 

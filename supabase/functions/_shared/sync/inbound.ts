@@ -141,7 +141,8 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
   }
 }
 
-async function resolveContext(db: InboundDb, connectionId: string, entityType: EntityType): Promise<ResolveContext> {
+/** The conflict policy and source facts the resolver needs for one connection and entity type. */
+export async function resolveContext(db: InboundDb, connectionId: string, entityType: EntityType): Promise<ResolveContext> {
   const connection = await db.connection(connectionId);
   if (!connection) throw new Error(`connection ${connectionId} does not exist`);
   return { entityType, policy: new ConflictPolicy(await db.loadConflictStrategies(connectionId)), provider: connection.provider, connectionId };
@@ -156,19 +157,24 @@ async function markHeldFields(db: InboundDb, connectionId: string, entityType: E
   }
 }
 
-async function loadStates(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
-                          preloaded?: Map<string, InboundStateRow>) {
-  const rows = preloaded && records.every((r) => preloaded.has(r.remoteId))
-    ? records.map((r) => preloaded.get(r.remoteId)!)
-    : await db.loadInboundState(connectionId, entityType, records.map((r) => r.remoteId));
-  const states = new Map<string, InboundState>(rows.map((row) => [row.remote_id, {
+/** What the resolver needs of a state row (a record found through the identity map). */
+export function inboundStateOf(row: InboundStateRow): InboundState {
+  return {
     localId: row.local_id,
     base: row.base,
     local: row.local,
     localUpdatedAt: row.local_updated_at,
     localDeleted: row.local_deleted ?? false,
     matched: false,
-  }]));
+  };
+}
+
+async function loadStates(db: InboundDb, connectionId: string, entityType: EntityType, records: RemoteRecord[],
+                          preloaded?: Map<string, InboundStateRow>) {
+  const rows = preloaded && records.every((r) => preloaded.has(r.remoteId))
+    ? records.map((r) => preloaded.get(r.remoteId)!)
+    : await db.loadInboundState(connectionId, entityType, records.map((r) => r.remoteId));
+  const states = new Map<string, InboundState>(rows.map((row) => [row.remote_id, inboundStateOf(row)]));
 
   // A new remote record that carries the id of a local record is one the engine
   // created whose result is not recorded yet (the worker stopped after the

@@ -112,9 +112,10 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
 
   const listing = createHubSpotListing(api, {
     properties: (objectType) => [...propertiesToRequest(objectType, fieldMap), LOCAL_ID_PROPERTY],
-    async toRecords(entityType, objectType, objects) {
+    associations: (objectType) => associationsToRequest[objectType],
+    async toRecords(entityType, objectType, objects, withAssociations) {
       const byId = new Map(objects.map((o) => [String(o.id), o as HubSpotObjectJson]));
-      await attachReferences(objectType, byId);
+      if (!withAssociations) await attachReferences(objectType, byId);
       return [...byId.values()].map((object) => toRemoteRecord(entityType, objectType, object));
     },
   });

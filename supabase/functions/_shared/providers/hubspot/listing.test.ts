@@ -58,9 +58,12 @@ describe('listRecords', () => {
     sim.state.store.associate('contacts', contacts[7].id, 'companies', company.id, [1], user());
     sim.state.store.archive('contacts', contacts[3].id, user());
 
+    sim.state.log.clear();
     const pages = await allPages((cursor) => adapter().listRecords('contact', cursor));
     const records = pages.flatMap((p) => p.records);
     expect(pages.map((p) => p.records.length)).toEqual([100, 100, 49]);
+    // The references come with the list call: one request per page, none to the associations API.
+    expect(sim.state.log.recent(100).map((r) => r.endpoint)).toEqual(Array(3).fill('GET /crm/v3/objects/contacts'));
     expect(new Set(ids(records)).size).toBe(249);
     expect(ids(records)).not.toContain(contacts[3].id);
     const seventh = records.find((r) => r.remoteId === contacts[7].id)!;
@@ -76,6 +79,12 @@ describe('listRecords', () => {
     expect(records.map((r) => r.fields.type).sort()).toEqual(['call', 'note']);
   });
 
+  it('lists nothing, in one empty page, for tasks (not synced with HubSpot) instead of failing', async () => {
+    expect(await adapter().listRecords('task', null)).toEqual({ records: [], nextCursor: null });
+    expect(await adapter().listChangedSince('task', '2026-01-01T00:00:00.000Z', null))
+      .toEqual({ records: [], nextCursor: null, until: '2026-01-01T00:00:00.000Z' });
+  });
+
   it('rejects a cursor it did not make', async () => {
     await expect(adapter().listRecords('contact', 'not-a-cursor')).rejects.toThrow(/not a HubSpot listing cursor/);
   });
@@ -87,6 +96,7 @@ describe('listChangedSince', () => {
   function listing(nowMs: number) {
     return createHubSpotListing(caller(), {
       properties: () => ['email', 'lastmodifieddate', 'hs_lastmodifieddate'],
+      associations: () => [],
       toRecords: async (entityType, objectType, objects) => objects.map((o) => ({
         entityType, remoteId: String(o.id), remoteUpdatedAt: o.updatedAt, archived: false,
         fields: { email: o.properties.email ?? null }, references: {}, unmapped: [],

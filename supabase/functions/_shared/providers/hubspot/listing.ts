@@ -36,8 +36,14 @@ export interface ListedObject {
 
 export interface ListingOptions {
   properties(objectType: HubSpotObjectType): string[];
-  /** Live objects of one page to records (references read in bulk). */
-  toRecords(entityType: EntityType, objectType: HubSpotObjectType, objects: ListedObject[]): Promise<RemoteRecord[]>;
+  /** The object types whose associations carry this type's references (asked for on the list call itself). */
+  associations(objectType: HubSpotObjectType): readonly HubSpotObjectType[];
+  /**
+   * Live objects of one page to records. `withAssociations`: the objects carry
+   * their associations already (the list call returned them); otherwise
+   * (search) the references are read in bulk.
+   */
+  toRecords(entityType: EntityType, objectType: HubSpotObjectType, objects: ListedObject[], withAssociations: boolean): Promise<RemoteRecord[]>;
   now?: () => number;
   searchIntervalMs?: number;
 }
@@ -85,11 +91,13 @@ export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions
     return await request();
   }
 
+  // Live pages ask for the associations on the same call: one request per page of 100, not one more per referenced type.
   async function listPage(objectType: HubSpotObjectType, after: string | null, archived: boolean): Promise<ListJson> {
+    const associations = archived ? [] : [...options.associations(objectType)];
     return plain<ListJson>(await api.call((c) =>
       c.crm.objects.basicApi.getPage(
         objectType, LIST_PAGE, after ?? undefined, archived ? ['hs_object_id'] : options.properties(objectType),
-        undefined, undefined, archived,
+        undefined, associations.length ? associations : undefined, archived,
       )
     ));
   }
@@ -107,11 +115,12 @@ export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions
 
   return {
     async listRecords(entityType: EntityType, cursorText: string | null): Promise<RecordPage> {
+      if (objectTypesOf(entityType).length === 0) return { records: [], nextCursor: null }; // tasks: not synced with HubSpot
       const cursor = cursorText ? decodeCursor(cursorText) : { type: 0, phase: 'live' as const, after: null };
       const objectType = objectTypesOf(entityType)[cursor.type];
       const page = await listPage(objectType, cursor.after, false);
       return {
-        records: await options.toRecords(entityType, objectType, page.results),
+        records: await options.toRecords(entityType, objectType, page.results, true),
         nextCursor: advance(entityType, cursor, page.paging?.next?.after ?? null, ['live']),
       };
     },
@@ -119,6 +128,7 @@ export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions
     async listChangedSince(entityType: EntityType, since: string, cursorText: string | null): Promise<RecordPage> {
       const sinceMs = Date.parse(since);
       if (Number.isNaN(sinceMs)) throw new Error(`listChangedSince needs an ISO 8601 time, got ${since}`);
+      if (objectTypesOf(entityType).length === 0) return { records: [], nextCursor: null, until: since };
       const cursor: Cursor = cursorText
         ? decodeCursor(cursorText)
         : { type: 0, phase: 'live', after: null, since: sinceMs, until: Math.max(sinceMs, now() - SEARCH_INDEX_LAG_MS) };
@@ -158,7 +168,7 @@ export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions
           })
         )
       ));
-      window.records = await options.toRecords(entityType, objectType, page.results);
+      window.records = await options.toRecords(entityType, objectType, page.results, false);
       const more = page.results.length === SEARCH_PAGE && page.paging?.next?.after !== undefined;
       const lastId = page.results.at(-1)?.id ?? null;
       return { ...window, nextCursor: advance(entityType, cursor, more ? String(lastId) : null, ['live', 'archived']) };

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { RemoteRecord } from '../model/unified.ts';
+import { type InboundDecision, type InboundState, resolveInbound } from '../sync/resolve-inbound.ts';
+import { compareRecord as compareWith, fieldsChecksum } from './reconcile.ts';
+
+/** Compared as the job does: with the resolver's decision for the record. */
+const compareRecord = (r: RemoteRecord, s: InboundState) => compareWith(r, s, resolveInbound(r, s));
+
+const remote = (fields: Record<string, unknown>, extra: Partial<RemoteRecord> = {}): RemoteRecord => ({
+  entityType: 'contact', remoteId: '501', remoteUpdatedAt: '2026-03-01T12:00:00.000Z', archived: false, fields, references: {},
+  unmapped: [], ...extra,
+});
+
+const state = (local: Record<string, unknown> | null, base: Record<string, unknown>, extra: Partial<InboundState> = {}): InboundState => ({
+  localId: local ? 'L1' : null, base, local, localUpdatedAt: local ? '2026-03-01T11:00:00+00:00' : null, localDeleted: false,
+  matched: false, ...extra,
+});
+
+describe('fieldsChecksum', () => {
+  it('is equal for the same values in the spellings the two sides use', () => {
+    expect(fieldsChecksum({ amount: 12, at: '2026-03-01T12:00:00Z', x: null }, ['amount', 'at', 'x']))
+      .toBe(fieldsChecksum({ amount: '12', at: '2026-03-01T12:00:00.000+00:00', x: '' }, ['amount', 'at', 'x']));
+  });
+
+  it('differs when one field differs, and covers only the named fields', () => {
+    expect(fieldsChecksum({ a: '1', b: '2' }, ['a', 'b'])).not.toBe(fieldsChecksum({ a: '1', b: '3' }, ['a', 'b']));
+    expect(fieldsChecksum({ a: '1', b: '2' }, ['a'])).toBe(fieldsChecksum({ a: '1', b: '3' }, ['a']));
+  });
+});
+
+describe('compareRecord', () => {
+  it('finds nothing when both sides agree', () => {
+    expect(compareRecord(remote({ email: 'a@x.io', phone: '1' }), state({ email: 'a@x.io', phone: '1', last_name: 'Z' }, {}))).toEqual([]);
+  });
+
+  it('lets the CRM win a field only it changed, and the database a field only it changed', () => {
+    const drift = compareRecord(
+      remote({ first_name: 'Remote', phone: '1' }),
+      state({ first_name: 'Old', phone: '2' }, { first_name: 'Old', phone: '1' }),
+    );
+    expect(drift).toEqual([
+      { entity_type: 'contact', remote_id: '501', local_id: 'L1', field: 'first_name', kind: 'field', local_value: 'Old',
+        remote_value: 'Remote', base_value: 'Old', winner: 'remote', resolution: 'applied_locally' },
+      { entity_type: 'contact', remote_id: '501', local_id: 'L1', field: 'phone', kind: 'field', local_value: '2',
+        remote_value: '1', base_value: '1', winner: 'local', resolution: 'queued_outbound' },
+    ]);
+  });
+
+  it('settles a field changed on both sides by the timestamp strategy', () => {
+    const newerRemote = compareRecord(remote({ phone: 'R' }), state({ phone: 'L' }, { phone: 'B' }));
+    expect(newerRemote.map((d) => [d.winner, d.resolution])).toEqual([['remote', 'applied_locally']]);
+    const newerLocal = compareRecord(remote({ phone: 'R' }, { remoteUpdatedAt: '2026-03-01T10:00:00Z' }), state({ phone: 'L' }, { phone: 'B' }));
+    expect(newerLocal.map((d) => [d.winner, d.resolution])).toEqual([['local', 'queued_outbound']]);
+  });
+
+  it('alerts a field the resolver holds for review instead of settling it', () => {
+    const r = remote({ phone: 'R' });
+    const s = state({ phone: 'L' }, { phone: 'B' });
+    const decided = resolveInbound(r, s);
+    const held = { ...decided, change: { ...decided.change, set: {} },
+      conflicts: [{ ...decided.conflicts[0], winner: 'pending' }] } as unknown as InboundDecision;
+    expect(compareWith(r, s, held).map((d) => [d.field, d.winner, d.resolution, d.detail])).toEqual([
+      ['phone', null, 'alerted', 'held for manual review'],
+    ]);
+  });
+
+  it('reports a CRM record missing locally, to be applied', () => {
+    expect(compareRecord(remote({ email: 'n@x.io' }), state(null, {}))).toEqual([
+      { entity_type: 'contact', remote_id: '501', local_id: null, field: '*', kind: 'missing_local', local_value: null,
+        remote_value: { email: 'n@x.io' }, base_value: null, winner: 'remote', resolution: 'applied_locally' },
+    ]);
+  });
+
+  it('reports a record deleted locally but live in the CRM: the later side wins', () => {
+    const older = compareRecord(remote({ phone: '1' }, { remoteUpdatedAt: '2026-03-01T10:00:00Z' }),
+      state({ phone: '1' }, { phone: '1' }, { localDeleted: true }));
+    expect(older.map((d) => [d.kind, d.winner, d.resolution])).toEqual([['missing_local', 'local', 'queued_outbound']]);
+    const newer = compareRecord(remote({ phone: '1' }), state({ phone: '1' }, { phone: '1' }, { localDeleted: true }));
+    expect(newer.map((d) => [d.kind, d.winner, d.resolution])).toEqual([['missing_local', 'remote', 'applied_locally']]);
+  });
+
+  it('reports a record gone from the CRM but live locally, to be deleted here', () => {
+    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}))).toEqual([
+      { entity_type: 'contact', remote_id: '501', local_id: 'L1', field: '*', kind: 'missing_remote', local_value: null, remote_value: null,
+        base_value: null, winner: 'remote', resolution: 'applied_locally', detail: 'gone from the CRM, live locally' },
+    ]);
+    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { localDeleted: true }))).toEqual([]);
+    expect(compareRecord(remote({}, { archived: true }), state(null, {}))).toEqual([]);
+  });
+});

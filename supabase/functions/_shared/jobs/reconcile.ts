@@ -1,0 +1,72 @@
+// Reconciliation of one record: a checksum of the mapped fields on each side
+// (the CRM's listing, the local row) says whether anything differs; when it
+// does, each differing field becomes a drift row saying which side wins and
+// how it is settled, decided by the engine's own resolver against the shadow.
+// A mapped record the CRM no longer has is drift too (missing_remote).
+import type { RemoteRecord } from '../model/unified.ts';
+import type { InboundDecision, InboundState } from '../sync/resolve-inbound.ts';
+import { canonical, sameValue } from '../sync/values.ts';
+import type { DriftRow } from './job-db.ts';
+
+/** FNV-1a (32 bit) of the canonical values of `names`, in order: equal values give equal checksums. */
+export function fieldsChecksum(fields: Record<string, unknown>, names: string[]): string {
+  let hash = 0x811c9dc5;
+  for (const name of names) {
+    const text = `${name}=${canonical(fields[name])};`;
+    for (let i = 0; i < text.length; i++) {
+      hash ^= text.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The drift between a listed CRM record and what Postgres holds for it (none
+ * when they agree). `decision` is the resolver's for this record and state:
+ * a field it sets locally is the CRM's win, a field it holds for review is
+ * alerted, any other differing field is the database's win.
+ */
+export function compareRecord(remote: RemoteRecord, state: InboundState, decision: InboundDecision): DriftRow[] {
+  const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
+  if (remote.archived) {
+    // Gone from the CRM while live here: the engine applies the CRM's deletion.
+    if (!state.localId || !state.local || state.localDeleted) return [];
+    return [{
+      ...head, field: '*', kind: 'missing_remote', local_value: null, remote_value: null, base_value: null,
+      winner: 'remote', resolution: 'applied_locally', detail: 'gone from the CRM, live locally',
+    }];
+  }
+  const remoteFields = remote.fields as Record<string, unknown>;
+  if (!state.localId || !state.local) {
+    return [{
+      ...head, field: '*', kind: 'missing_local', local_value: null, remote_value: remoteFields, base_value: null,
+      winner: 'remote', resolution: 'applied_locally',
+    }];
+  }
+  if (state.localDeleted) {
+    // Deleted here, live there: the later of the two wins (a newer CRM record is restored, else the CRM's is archived).
+    const restore = decision.change.restore === true;
+    return [{
+      ...head, field: '*', kind: 'missing_local', local_value: null, remote_value: remoteFields, base_value: null,
+      winner: restore ? 'remote' : 'local', resolution: restore ? 'applied_locally' : 'queued_outbound',
+      detail: 'deleted locally, live in the CRM',
+    }];
+  }
+  const names = Object.keys(remoteFields).sort();
+  if (fieldsChecksum(state.local, names) === fieldsChecksum(remoteFields, names)) return [];
+  const set = decision.change.set ?? {};
+  const held = new Set(decision.conflicts.filter((c) => c.winner !== 'local' && c.winner !== 'remote').map((c) => c.field));
+  const drift: DriftRow[] = [];
+  for (const field of names) {
+    if (sameValue(state.local[field], remoteFields[field])) continue;
+    const values = {
+      ...head, field, kind: 'field' as const, local_value: state.local[field] ?? null, remote_value: remoteFields[field] ?? null,
+      base_value: state.base[field] ?? null,
+    };
+    if (held.has(field)) drift.push({ ...values, winner: null, resolution: 'alerted', detail: 'held for manual review' });
+    else if (field in set) drift.push({ ...values, winner: 'remote', resolution: 'applied_locally' });
+    else drift.push({ ...values, winner: 'local', resolution: 'queued_outbound' });
+  }
+  return drift;
+}
