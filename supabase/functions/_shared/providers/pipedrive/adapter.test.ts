@@ -11,6 +11,7 @@ import { createPipedriveAdapter, type CreateAttempts, versionAt } from './adapte
 import { createPipedriveCaller } from './client.ts';
 import { buildPipedriveFieldMap, propertyOfKey } from './field-map.ts';
 import { stageValueMaps } from './value-maps.ts';
+import { interpretPipedriveEvents } from './webhook-events.ts';
 
 let sim: PipedriveSimulator;
 let adapter: CrmAdapter;
@@ -165,5 +166,27 @@ describe('versionAt', () => {
   it('dates a state read or written within a second after its whole-second update_time at the request', () => {
     expect(versionAt('2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.420Z')).toBe('2026-11-25T10:00:00.420Z');
     expect(versionAt('2026-11-25T10:00:01.000Z', '2026-11-25T10:00:00.990Z')).toBe('2026-11-25T10:00:01.000Z');
+  });
+});
+
+describe('write versions', () => {
+  it('a write is dated exactly at its webhook echo\'s time (the echo costs no fetch)', async () => {
+    const [made] = await adapter.createRecords('contact', [
+      { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000010', fields: { email: 'echo@x.example', first_name: 'Echo' }, references: {} },
+    ]);
+    if (!made.ok) throw new Error('create failed');
+    const [updated] = await adapter.updateRecords('contact', [
+      { localId: made.localId, remoteId: made.remoteId, fields: { first_name: 'Echoed' }, base: { first_name: 'Echo' }, references: {}, baseReferences: {} },
+    ]);
+    if (!updated.ok) throw new Error('update failed');
+    const res = await fetch(`${sim.url}/api/v2/persons/${made.remoteId}`, { headers: { 'x-api-token': 'adapter-test-token' } });
+    const { data } = await res.json();
+    // The echo of the engine's own change: change_source "api" by the webhook's owner.
+    const [echo] = interpretPipedriveEvents([{
+      meta: { action: 'change', entity: 'person', entity_id: made.remoteId, change_source: 'api', user_id: '1', webhook_owner_id: '1' },
+      data,
+    }]);
+    expect(echo.occurredAt).toBe(Date.parse(updated.remoteUpdatedAt));
+    expect(Date.parse(made.remoteUpdatedAt)).toBeLessThanOrEqual(echo.occurredAt);
   });
 });

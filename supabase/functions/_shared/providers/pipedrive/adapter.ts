@@ -42,14 +42,25 @@ interface ListPage {
 }
 
 /**
- * The version of a record as read or written at `since` (ISO 8601): its
- * update_time, or that moment when later. Pipedrive's times have whole
- * seconds, so two states of a record can share an update_time; the state a
- * request returns is at least as new as the moment the request was sent,
- * which keeps a change made later in the same second newer than it.
+ * The version of a record as read at `since` (ISO 8601): its update_time, or
+ * that moment when later. Pipedrive's times have whole seconds, so two states
+ * of a record can share an update_time; the state a read returns is at least
+ * as new as the moment the read was sent, which keeps a change made later in
+ * the same second newer than it. A write's version is the update_time alone
+ * (see writtenVersion).
  */
 export function versionAt(updateTime: string, since: string): string {
   return updateTime > since ? updateTime : since;
+}
+
+/**
+ * The version of a record the engine wrote: exactly its update_time, which is
+ * the time its webhook echo is dated at (webhook-events.ts, eventTime). The
+ * engine skips as an echo only an event at exactly this time, so any other
+ * dating (the moment the write was sent, say) would cost a fetch per echo.
+ */
+export function writtenVersion(record: Json): string {
+  return updateTimeOf(record);
 }
 
 /** The fetch size of a v2 list by ids. */
@@ -196,12 +207,11 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
         const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, { create: true, references: input.references });
         // Noted as each write starts, so records a stopped batch never sent cost no search on retry.
         const since = (await attempts.note(entityType, [input.localId])).get(input.localId);
-        const sentAt = new Date().toISOString();
         const record = (since ? await findCreated(object, body, since) : undefined) ?? await create(object, body);
         created.push(input.localId);
         return {
           localId: input.localId, ok: true, remoteId: remoteIdOf(object, record.id as number),
-          remoteUpdatedAt: versionAt(updateTimeOf(record), sentAt),
+          remoteUpdatedAt: writtenVersion(record),
           written, references: input.references, unmapped,
         };
       });
@@ -217,11 +227,10 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
           base: input.base, references: input.references,
         });
         // Nothing Pipedrive holds changed (a column it has no field for): no call.
-        const sentAt = new Date().toISOString();
         const record = Object.keys(body).length > 0 ? await update(object, id, body) : undefined;
         return {
           localId: input.localId, ok: true, remoteId: input.remoteId,
-          remoteUpdatedAt: record ? versionAt(updateTimeOf(record), sentAt) : new Date(0).toISOString(),
+          remoteUpdatedAt: record ? writtenVersion(record) : new Date(0).toISOString(),
           written, references: input.references, unmapped,
         };
       });

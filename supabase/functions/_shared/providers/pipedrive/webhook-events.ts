@@ -72,13 +72,13 @@ export function dedupeKey(event: PipedriveWebhookEvent): string {
 //   delete is fetched too, and the fetch says whether the record is gone;
 // - notes are activities whose remote id is "note:<id>".
 //
-// Echoes: the engine records the version of its own writes (the record's
-// update_time, or the moment the write was sent when later: see versionAt),
-// and the inbound step skips events not newer than that. Pipedrive's times
-// have whole seconds, so an event is dated at its record's update_time only
+// Echoes: the engine records the time of its own writes (the update_time of
+// the record the write returned: see writtenVersion in adapter.ts), and the
+// inbound step skips as an echo only an event at exactly that time. Pipedrive's
+// times have whole seconds, so an event is dated at its record's update_time only
 // when the integration itself made the change through the API
 // (`change_source` "api" by the user that owns the webhook, whose token the
-// engine uses): then the write's version covers it and no fetch is spent on
+// engine uses): then it is at exactly the write's time and no fetch is spent on
 // the echo. A change by a person, or another integration, is dated to the end
 // of its second, so it is never taken for the echo of a write made in the same
 // second.
