@@ -3,7 +3,7 @@
 -- stuck-job recovery, the end of a run (high-water marks, released locks),
 -- operator cancel/resume, the schedules, and reconcile bookkeeping.
 begin;
-select plan(39);
+select plan(40);
 
 insert into crm.tenants (id, name, slug) values ('dddddddd-0000-4000-8000-000000000000', 'Jobs', 'jobs-tenant');
 insert into sync.connections (id, tenant_id, provider, account_id) values
@@ -112,6 +112,12 @@ select sync.record_reconcile_page((select job_id from rec), 10,
 select results_eq($$select records_compared::int, records_drifted::int, fields_drifted::int, resolved::int, alerted::int
                       from sync.reconcile_runs where job_id = (select job_id from rec)$$,
   $$values (10, 1, 2, 1, 1)$$, 'a reconcile page adds its counts to the run: records, drifted records and fields, resolved and alerted');
+
+-- Pages of two entity types run side by side: each holds a key share lock on the run row (its seen and drift rows'
+-- foreign keys), so the counts' row lock must not conflict with one (a `for update` here deadlocked them).
+select ok(pg_get_functiondef('sync.record_reconcile_page(uuid, integer, jsonb)'::regprocedure) ~* 'for no key update'
+          and pg_get_functiondef('sync.record_reconcile_page(uuid, integer, jsonb)'::regprocedure) !~* 'for update',
+  'a reconcile page locks its run row for no key update, which key share locks do not block');
 
 select * from finish();
 rollback;

@@ -15,19 +15,12 @@ import { adapterFor } from '../../functions/_shared/providers/registry.ts';
 import { createSyncDb } from '../../functions/_shared/sync/sync-db.ts';
 import type { Sql } from '../../functions/_shared/db.ts';
 import { type HubSpotSyncHarness, startHubSpotSync } from './hubspot-sync-harness.ts';
-import { functionUrl } from './stack-env.ts';
+import { jobsApi as sharedJobsApi, mappedCount as sharedMappedCount } from './job-probes.ts';
 
 const cliPath = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/cli/crm-sync.mjs');
 let h: HubSpotSyncHarness;
 
-async function jobsApi(method: string, route = '', body?: unknown, key?: string) {
-  const res = await fetch(`${functionUrl(h.env, 'sync-jobs')}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${key ?? h.env.serviceRoleKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() as any };
-}
+const jobsApi = (method: string, route = '', body?: unknown, key?: string) => sharedJobsApi(h.env, method, route, body, key);
 
 async function waitForJob(id: string, statuses: string[], timeoutMs = 120_000) {
   return await h.until(`job ${id} to be ${statuses.join(' or ')}`, async () => {
@@ -41,13 +34,7 @@ async function localCount(table: string, where = 'true') {
   return row.n;
 }
 
-async function mappedCount(entityType: string) {
-  const [row] = await h.sql<{ n: number; locals: number }[]>`
-    select count(*)::int as n, count(distinct local_id)::int as locals from sync.identity_map
-     where connection_id = ${h.connectionId} and entity_type = ${entityType}`;
-  expect(row.locals, `${entityType}: one local record per remote record`).toBe(row.n);
-  return row.n;
-}
+const mappedCount = (entityType: string) => sharedMappedCount(h.sql, h.connectionId, entityType);
 
 function crmSync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
 // transaction, and end by handing over to the next invocation, waiting for
 // the rate budget, finishing, or pausing on a CRM that is down. A wall-clock
 // budget and a record budget (CPU grows with records) bound each invocation.
-import type { EntityType, RemoteRecord } from '../model/unified.ts';
+import { type EntityType, referenceColumn, type ReferenceName, referencesOf, type RemoteRecord } from '../model/unified.ts';
 import type { CrmAdapter } from '../providers/adapter.ts';
 import { ProviderError } from '../providers/adapter.ts';
 import { applyRecords, entityOrder, type InboundStats, inboundStateOf, resolveContext } from '../sync/inbound.ts';
@@ -274,9 +274,29 @@ async function reconcilePage(db: SyncDb, connectionId: string, entityType: Entit
   const drifted: RemoteRecord[] = [];
   const pushLocal = new Set<string>();
   const context = await resolveContext(db, connectionId, entityType);
+  // The local side's references as remote ids, to compare with the CRM's.
+  const refNames = Object.keys(referencesOf[entityType]) as ReferenceName[];
+  const localRefIds = new Set<string>();
+  for (const row of rows) {
+    for (const name of refNames) {
+      const id = row.local?.[referenceColumn[name]];
+      if (typeof id === 'string') localRefIds.add(id);
+    }
+  }
+  const remoteOfLocal = new Map((await db.remoteIdsOfLocal(connectionId, [...localRefIds])).map((m) => [m.local_id, m.remote_id]));
+  const localReferencesOf = (row: InboundStateRow | undefined) => {
+    if (!row?.local) return undefined;
+    const refs: Partial<Record<ReferenceName, string | null>> = {};
+    for (const name of refNames) {
+      const id = row.local[referenceColumn[name]];
+      refs[name] = typeof id === 'string' ? remoteOfLocal.get(id) ?? null : null;
+    }
+    return refs;
+  };
   for (const record of records) {
-    const state = inboundStateOf(byRemote.get(record.remoteId)!);
-    const found = compareRecord(record, state, resolveInbound(record, state, context));
+    const row = byRemote.get(record.remoteId);
+    const state = inboundStateOf(row!);
+    const found = compareRecord(record, state, resolveInbound(record, state, context), localReferencesOf(row));
     if (found.length === 0) continue;
     drift.push(...found);
     drifted.push(record);

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteRecord } from '../model/unified.ts';
-import { type InboundDecision, type InboundState, resolveInbound } from '../sync/resolve-inbound.ts';
+import { ConflictPolicy } from '../sync/conflict-policy.ts';
+import { type InboundDecision, type InboundState, resolveInbound as resolve } from '../sync/resolve-inbound.ts';
 import { compareRecord as compareWith, fieldsChecksum } from './reconcile.ts';
 
+/** The resolver with the default rules, as for a tenant without conflict rules. */
+const resolveInbound = (r: RemoteRecord, s: InboundState) =>
+  resolve(r, s, { entityType: 'contact', policy: new ConflictPolicy([]), provider: 'hubspot', connectionId: 'c0c0c0c0-0000-4000-8000-000000000001' });
 /** Compared as the job does: with the resolver's decision for the record. */
 const compareRecord = (r: RemoteRecord, s: InboundState) => compareWith(r, s, resolveInbound(r, s));
 
@@ -29,6 +33,20 @@ describe('fieldsChecksum', () => {
 });
 
 describe('compareRecord', () => {
+  it('finds a reference that points elsewhere on each side (as remote ids), even when every field agrees', () => {
+    const r = remote({ email: 'a@x.io' }, { references: { company: '77' } });
+    const s = state({ email: 'a@x.io', company_id: 'C1' }, { email: 'a@x.io' });
+    expect(compareWith(r, s, resolveInbound(r, s), { company: '77' })).toEqual([]);
+    expect(compareWith(r, s, resolveInbound(r, s), { company: '76' })).toEqual([{
+      entity_type: 'contact', remote_id: '501', local_id: 'L1', field: 'company_id', kind: 'field', local_value: '76', remote_value: '77',
+      base_value: null, winner: 'remote', resolution: 'applied_locally', detail: 'reference, as remote ids',
+    }]);
+    // Unset (or unmapped) locally, set in the CRM; and a reference the listing does not carry is not compared.
+    expect(compareWith(r, s, resolveInbound(r, s), { company: null })).toHaveLength(1);
+    const bare = remote({ email: 'a@x.io' });
+    expect(compareWith(bare, s, resolveInbound(bare, s), { company: '76' })).toEqual([]);
+  });
+
   it('finds nothing when both sides agree', () => {
     expect(compareRecord(remote({ email: 'a@x.io', phone: '1' }), state({ email: 'a@x.io', phone: '1', last_name: 'Z' }, {}))).toEqual([]);
   });

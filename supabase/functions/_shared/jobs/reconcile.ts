@@ -2,8 +2,10 @@
 // (the CRM's listing, the local row) says whether anything differs; when it
 // does, each differing field becomes a drift row saying which side wins and
 // how it is settled, decided by the engine's own resolver against the shadow.
-// A mapped record the CRM no longer has is drift too (missing_remote).
-import type { RemoteRecord } from '../model/unified.ts';
+// A mapped record the CRM no longer has is drift too (missing_remote), and so
+// is a reference that points elsewhere on each side (`company_id` ...: the
+// CRM's reference is applied, as every inbound change applies it).
+import { referenceColumn, type ReferenceName, type RemoteRecord } from '../model/unified.ts';
 import type { InboundDecision, InboundState } from '../sync/resolve-inbound.ts';
 import { canonical, sameValue } from '../sync/values.ts';
 import type { DriftRow } from './job-db.ts';
@@ -27,7 +29,8 @@ export function fieldsChecksum(fields: Record<string, unknown>, names: string[])
  * a field it sets locally is the CRM's win, a field it holds for review is
  * alerted, any other differing field is the database's win.
  */
-export function compareRecord(remote: RemoteRecord, state: InboundState, decision: InboundDecision): DriftRow[] {
+export function compareRecord(remote: RemoteRecord, state: InboundState, decision: InboundDecision,
+                              localReferences?: Partial<Record<ReferenceName, string | null>>): DriftRow[] {
   const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
   if (remote.archived) {
     // Gone from the CRM while live here: the engine applies the CRM's deletion.
@@ -53,11 +56,23 @@ export function compareRecord(remote: RemoteRecord, state: InboundState, decisio
       detail: 'deleted locally, live in the CRM',
     }];
   }
+  const drift: DriftRow[] = [];
+  if (localReferences) {
+    // References as remote ids on both sides (the local one through the identity map; null when unset or unmapped).
+    for (const name of Object.keys(remote.references).sort() as ReferenceName[]) {
+      const remoteRef = remote.references[name] ?? null;
+      const localRef = localReferences[name] ?? null;
+      if (remoteRef === localRef) continue;
+      drift.push({
+        ...head, field: referenceColumn[name], kind: 'field', local_value: localRef, remote_value: remoteRef, base_value: null,
+        winner: 'remote', resolution: 'applied_locally', detail: 'reference, as remote ids',
+      });
+    }
+  }
   const names = Object.keys(remoteFields).sort();
-  if (fieldsChecksum(state.local, names) === fieldsChecksum(remoteFields, names)) return [];
+  if (fieldsChecksum(state.local, names) === fieldsChecksum(remoteFields, names)) return drift;
   const set = decision.change.set ?? {};
   const held = new Set(decision.conflicts.filter((c) => c.winner !== 'local' && c.winner !== 'remote').map((c) => c.field));
-  const drift: DriftRow[] = [];
   for (const field of names) {
     if (sameValue(state.local[field], remoteFields[field])) continue;
     const values = {

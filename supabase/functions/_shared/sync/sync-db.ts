@@ -107,6 +107,12 @@ export function createSyncDb(sql: Sql) {
     async loadInboundState(connectionId: string, entityType: EntityType, remoteIds: string[]): Promise<InboundStateRow[]> {
       return await sql<InboundStateRow[]>`select * from sync.load_inbound_state(${connectionId}, ${entityType}, ${remoteIds}::text[])`;
     },
+    /** The remote ids in this connection of local records (any entity type), for comparing references. */
+    async remoteIdsOfLocal(connectionId: string, localIds: string[]): Promise<{ local_id: string; remote_id: string }[]> {
+      if (localIds.length === 0) return [];
+      return [...await sql<{ local_id: string; remote_id: string }[]>`
+        select local_id, remote_id from sync.identity_map where connection_id = ${connectionId} and local_id = any(${localIds}::uuid[])`];
+    },
     async matchLocalRecords(connectionId: string, entityType: EntityType, keys: Record<string, string>) {
       return await sql<{ remote_id: string; local_id: string; local: Record<string, unknown>; local_updated_at: string }[]>`
         select * from sync.match_local_records(${connectionId}, ${entityType}, ${json(sql, keys)})`;

@@ -104,6 +104,23 @@ describe('listing', () => {
   });
 });
 
+describe('listing notes by change', () => {
+  it('takes a note changed in the first second of the window (inclusive), as the v2 lists do', async () => {
+    const start = Math.floor(Date.now() / 1_000) * 1_000 - 5_000;
+    const [person] = (await control('GET', '/objects/persons')).results;
+    await control('PUT', '/clock', { freezeAt: start - 1_000 });
+    const before = await control('POST', '/objects/notes', { values: { content: 'Before the window', person_id: person.id } });
+    await control('PUT', '/clock', { freezeAt: start });
+    const first = await control('POST', '/objects/notes', { values: { content: 'First second of the window', person_id: person.id } });
+    await control('PUT', '/clock', { freezeAt: null });
+    const since = new Date(start).toISOString();
+    const { records } = await listAll((cursor) => adapter.listChangedSince('activity', since, cursor));
+    const notes = records.map((r) => r.remoteId).filter((id) => id.startsWith('note:'));
+    expect(notes).toContain(`note:${first.id}`);
+    expect(notes).not.toContain(`note:${before.id}`);
+  });
+});
+
 describe('writes', () => {
   it('a create whose answer was lost is found on retry, not made twice', async () => {
     await control('POST', '/faults', { mode: 'error', count: 1, pathPrefix: '/api/v2/persons', method: 'POST', status: 502, applyFirst: true });

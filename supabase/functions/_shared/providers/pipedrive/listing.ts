@@ -87,11 +87,19 @@ export function createPipedriveListing(
       let items = response.data ?? [];
       let more = response.additional_data?.pagination?.more_items_in_collection === true;
       if (window) {
-        const inWindow = (item: Item) => {
+        // As instants: the window is RFC 3339 without fractions and toIsoTime has them, so as text a note changed in
+        // the window's first second sorted before it (and was missed by this window and the one before).
+        const since = Date.parse(window.since);
+        const until = Date.parse(window.until);
+        const timeOf = (item: Item) => {
           const at = toIsoTime(String(item.update_time ?? ''));
-          return at !== undefined && at >= window.since && at < window.until;
+          return at === undefined ? undefined : Date.parse(at);
         };
-        const older = items.some((item) => (toIsoTime(String(item.update_time ?? '')) ?? '') < window.since);
+        const inWindow = (item: Item) => {
+          const at = timeOf(item);
+          return at !== undefined && at >= since && at < until;
+        };
+        const older = items.some((item) => (timeOf(item) ?? -Infinity) < since);
         items = items.filter(inWindow);
         if (older) more = false;
       }
