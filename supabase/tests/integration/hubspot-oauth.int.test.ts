@@ -85,6 +85,7 @@ describe('a HubSpot public app', () => {
   });
 
   it('lets one of many concurrent workers refresh; the others use its token', async () => {
+    await hs.quiesce(); // no worker run kicked by earlier webhooks refreshes meanwhile
     await expireAccessToken();
     const before = (await hs.control('GET', '/oauth')).refreshes;
     const db = createSyncDb(hs.sql);
