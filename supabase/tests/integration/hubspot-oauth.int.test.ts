@@ -41,6 +41,18 @@ async function expireAccessToken() {
   await hs.control('PUT', '/clock', { advanceMs: 31 * 60_000 });
 }
 
+/**
+ * Drains until the connection is marked. The insert also kicks a worker run
+ * (pg_net) that may claim the change before the test's own run does; either
+ * run marks it.
+ */
+async function untilNeedsReauth() {
+  await hs.until('the connection to be marked needs_reauth', async () => {
+    await hs.drain();
+    return (await connection()) === 'needs_reauth';
+  });
+}
+
 async function localContact(email: string): Promise<string> {
   const [{ id }] = await hs.sql`insert into crm.contacts (tenant_id, email, first_name) values (${hs.tenantId}, ${email}, 'OAuth')
                                 returning id`;
@@ -73,6 +85,7 @@ describe('a HubSpot public app', () => {
   });
 
   it('lets one of many concurrent workers refresh; the others use its token', async () => {
+    await hs.quiesce(); // no worker run kicked by earlier webhooks refreshes meanwhile
     await expireAccessToken();
     const before = (await hs.control('GET', '/oauth')).refreshes;
     const db = createSyncDb(hs.sql);
@@ -85,10 +98,10 @@ describe('a HubSpot public app', () => {
   });
 
   it('marks the connection needs_reauth when the app is revoked, keeping its queued changes', async () => {
+    await hs.quiesce();
     await hs.control('POST', '/oauth/revoke');
     const id = await localContact('revoked@oauth.example');
-    await hs.drain();
-    expect(await connection()).toBe('needs_reauth');
+    await untilNeedsReauth();
     expect(await openAlerts()).toEqual([{ kind: 'needs_reauth', message: expect.stringContaining('401') }]);
     expect(await hs.queued('crm_outbound')).toBeGreaterThan(0);
     await hs.drain();
@@ -115,11 +128,11 @@ describe('a HubSpot public app', () => {
   });
 
   it('marks the connection needs_reauth when HubSpot refuses the refresh token', async () => {
+    await hs.quiesce();
     await hs.control('POST', '/oauth/revoke');
     await expireAccessToken();
     await localContact('refused@oauth.example');
-    await hs.drain();
-    expect(await connection()).toBe('needs_reauth');
+    await untilNeedsReauth();
     expect(await openAlerts()).toEqual([{ kind: 'needs_reauth', message: expect.stringContaining('BAD_REFRESH_TOKEN') }]);
     expect(await hs.queued('crm_outbound')).toBeGreaterThan(0);
   });

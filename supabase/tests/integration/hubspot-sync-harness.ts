@@ -45,6 +45,15 @@ export interface HubSpotSyncHarness {
   drain(budgetMs?: number): Promise<WorkerReport>;
   /** Waits until every queued webhook was delivered, then drains until this connection has no visible work left. */
   settle(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until nothing more happens on its own: every webhook delivered, no
+   * message of this connection left in either queue (visible or held by a
+   * run) and no worker run holding the lease. New work kicks a worker run
+   * through pg_net besides the test's own drain; a step that changes what
+   * the CRM accepts (revoking the app) starts from here, so no run already
+   * under way meets the change with what it read before.
+   */
+  quiesce(timeoutMs?: number): Promise<void>;
   /** Every record of a type in the simulator (archived ones too with `includeArchived`). */
   simObjects(type: string, includeArchived?: boolean): Promise<SimRecord[]>;
   /** The simulator's record whose forge_local_id is this local id. */
@@ -174,6 +183,18 @@ export async function startHubSpotSync(
                + (select count(*) from pgmq.q_crm_outbound where message ->> 'connection_id' = ${connectionId} and vt <= clock_timestamp())
                  as n`;
         return Number(row.n) === 0;
+      }, timeoutMs);
+    },
+    async quiesce(timeoutMs = 20_000) {
+      await until('webhooks delivered, queues empty and no worker run under way', async () => {
+        const flushed = await control<{ idle: boolean }>('POST', '/webhooks/flush', { timeoutMs: 5_000 });
+        if (!flushed.idle) return false;
+        await drain();
+        const [row] = await sql<{ n: number; free: boolean }[]>`
+          select (select count(*) from pgmq.q_crm_inbound where message ->> 'connection_id' = ${connectionId})
+               + (select count(*) from pgmq.q_crm_outbound where message ->> 'connection_id' = ${connectionId}) as n,
+                 (select coalesce(lease_until <= clock_timestamp(), true) from sync.worker_state) as free`;
+        return Number(row.n) === 0 && row.free;
       }, timeoutMs);
     },
     simObjects,

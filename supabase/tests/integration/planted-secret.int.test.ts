@@ -74,9 +74,12 @@ describe('a planted secret', () => {
 
       // HubSpot fails: retried with the error kept on the message, then dead-lettered.
       await hs.control('POST', '/faults', { mode: 'error', status: 503, count: 50, pathPrefix: '/crm/' });
-      await hs.sql`select pgmq.send('crm_outbound', ${hs.sql.json({ connection_id: hs.connectionId, entity_type: 'contact', local_id: id,
-                                                                       op: 'upsert', attempt: 7 })})`;
-      await hs.sql`update crm.contacts set first_name = 'Retried' where id = ${id}`;
+      // One transaction: a worker run kicked meanwhile (an earlier webhook) must not find the message before the change it sends.
+      await hs.sql.begin(async (tx) => {
+        await tx`update crm.contacts set first_name = 'Retried' where id = ${id}`;
+        await tx`select pgmq.send('crm_outbound', ${tx.json({ connection_id: hs.connectionId, entity_type: 'contact', local_id: id,
+                                                               op: 'upsert', attempt: 7 })})`;
+      });
       await hs.until('a dead letter', async () => {
         answers.push(JSON.stringify(await hs.drain()));
         return (await hs.sql`select error from sync.dead_letters where connection_id = ${hs.connectionId}`).length > 0;
