@@ -40,11 +40,13 @@ begin
     from jsonb_array_elements(p_changes) c;
 
   -- The references a new record carries, resolved against the identity map in the same statement.
+  -- (Lookups by key are written as LATERAL ... LIMIT 1 throughout, so the planner probes the map's
+  -- primary key per record instead of hashing the whole map, whatever its size.)
   select coalesce(string_agg(format(', %I', r || '_id'), ''), ''),
          coalesce(string_agg(format(', m_%s.local_id', r), ''), ''),
          coalesce(string_agg(format(
-           ' left join sync.identity_map m_%1$s on m_%1$s.connection_id = $3 and m_%1$s.entity_type = %2$L'
-           ' and m_%1$s.remote_id = c.value -> ''references'' ->> %2$L', r, r), ''), '')
+           ' left join lateral (select m.local_id from sync.identity_map m where m.connection_id = $3 and m.entity_type = %2$L'
+           ' and m.remote_id = c.value -> ''references'' ->> %2$L limit 1) m_%1$s on true', r, r), ''), '')
     into ref_cols, ref_values, ref_joins
     from unnest(refs) r;
 
@@ -76,9 +78,10 @@ begin
   select p_connection_id, p_entity_type, (c.value ->> 'new_local_id')::uuid, r.key, r.value
     from jsonb_array_elements(creates) c
    cross join lateral jsonb_each_text(coalesce(c.value -> 'references', '{}')) r
-   where r.key = any (refs) and r.value is not null
-     and not exists (select from sync.identity_map m
-                      where m.connection_id = p_connection_id and m.entity_type = r.key::crm.entity_type and m.remote_id = r.value)
+    left join lateral (select true as found from sync.identity_map m
+                        where m.connection_id = p_connection_id and m.entity_type = r.key::crm.entity_type and m.remote_id = r.value
+                        limit 1) m on true
+   where r.key = any (refs) and r.value is not null and m.found is null
   on conflict on constraint pending_references_pkey do update set target_remote_id = excluded.target_remote_id;
 
   -- Records that were waiting for these ones now point at them: one UPDATE per waiting table and reference.
@@ -135,16 +138,19 @@ begin
      where m.connection_id = p_connection_id and m.entity_type = p_entity_type and m.remote_id = any (mapped_meanwhile);
 
   -- Under the locks taken above nobody else can map these remote ids, so "no identity row" stays true until commit.
-  with candidates as (
-    select c.value as change, c.ordinality,
-           c.value ->> 'local_id' is null
-             and not coalesce((c.value ->> 'deleted')::boolean, false)
-             and count(*) over (partition by c.value ->> 'remote_id') = 1
-             and not exists (select from sync.identity_map m
-                              where m.connection_id = p_connection_id and m.entity_type = p_entity_type
-                                and m.remote_id = c.value ->> 'remote_id') as is_create
+  -- (The identity row is probed by key, LATERAL ... LIMIT 1: as a NOT EXISTS the planner hashed the whole map.)
+  with changes as (
+    select c.value as change, c.ordinality, count(*) over (partition by c.value ->> 'remote_id') as times
       from jsonb_array_elements(p_changes) with ordinality c
-     where not (c.value ->> 'remote_id' = any (mapped_meanwhile)))
+     where not (c.value ->> 'remote_id' = any (mapped_meanwhile))),
+  candidates as (
+    select c.change, c.ordinality,
+           c.change ->> 'local_id' is null and not coalesce((c.change ->> 'deleted')::boolean, false) and c.times = 1
+             and m.remote_id is null as is_create
+      from changes c
+      left join lateral (select m.remote_id from sync.identity_map m
+                          where m.connection_id = p_connection_id and m.entity_type = p_entity_type
+                            and m.remote_id = c.change ->> 'remote_id' limit 1) m on true)
   select coalesce(jsonb_agg(change order by ordinality) filter (where is_create), '[]'),
          coalesce(jsonb_agg(change order by ordinality) filter (where not is_create), '[]')
     into creates, others

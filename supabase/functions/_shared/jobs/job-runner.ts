@@ -13,6 +13,7 @@ import { BudgetExhaustedError } from '../sync/rate-budget.ts';
 import { resolveInbound } from '../sync/resolve-inbound.ts';
 import type { ConnectionInfo, InboundStateRow, QueueMessage, SyncDb } from '../sync/sync-db.ts';
 import { type DriftRow, type EntityCheckpoint, type JobDb, type JobRow, notHeldState } from './job-db.ts';
+import { prefetchingAdapter } from './prefetch.ts';
 import { compareRecord } from './reconcile.ts';
 
 export interface JobLimits {
@@ -43,6 +44,12 @@ export interface InvocationReport {
   records: number;
   pages: number;
   elapsed_ms: number;
+  /**
+   * Where the pages' time went, summed over the entity types that ran side
+   * by side: page transactions (apply and checkpoint) and the rest (waiting
+   * for the CRM, mapping its records).
+   */
+  page_ms?: { database: number; other: number };
   inbound?: InboundStats;
   error?: string;
 }
@@ -98,7 +105,9 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
   }
   let adapter: CrmAdapter;
   try {
-    adapter = await deps.adapterFor(connection, deadline);
+    // Listings fetch their next page while the current one is applied, as long as the run goes on.
+    adapter = prefetchingAdapter(await deps.adapterFor(connection, deadline),
+      () => stop === null && now() < stopAt && report.records < limits.maxRecords);
   } catch (error) {
     stop = classify(error);
     return await end();
@@ -107,9 +116,21 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
     await deps.jobs.setTotal(job.id, await deps.jobs.countUnmappedLocalRecords(job.connection_id, job.entity_types));
   }
 
-  const page = createPageRunner(deps, job, adapter, stats, leaseSeconds);
+  const pageMs = report.page_ms = { database: 0, other: 0 };
+  const inPage: JobDb['inPage'] = async (...args) => {
+    const start = now();
+    try {
+      return await deps.jobs.inPage(...args);
+    } finally {
+      const spent = now() - start;
+      pageMs.database += spent;
+      pageMs.other -= spent;
+    }
+  };
+  const page = createPageRunner({ ...deps, jobs: { ...deps.jobs, inPage } }, job, adapter, stats, leaseSeconds);
   const entityLoop = async (entityType: EntityType) => {
     while (stop === null && now() < stopAt && report.records < limits.maxRecords && !job.checkpoint[entityType].finished) {
+      const start = now();
       try {
         const { checkpoint, records } = await page(entityType, job.checkpoint[entityType]);
         job.checkpoint[entityType] = checkpoint;
@@ -118,6 +139,8 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
       } catch (error) {
         stop ??= classify(error);
         if (stop.kind === 'failed') deps.log(`sync-jobs ${job.kind} ${job.id} ${entityType}: ${stop.message}`);
+      } finally {
+        pageMs.other += now() - start;
       }
     }
   };
