@@ -132,7 +132,7 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
     if (object !== 'person' || has('first_name') === has('last_name')) return input.base;
     const current = (await read(object, [id])).get(id);
     if (!current) return input.base; // gone: the write answers 404 as it would have
-    const { fields } = toUnified(entityType, object, current, maps, fieldMap);
+    const fields = toUnified(entityType, object, current, maps, fieldMap).fields as Record<string, unknown>;
     return { ...input.base, first_name: fields.first_name, last_name: fields.last_name };
   }
 
