@@ -7,12 +7,15 @@
 import { ensureDependencies } from './ensure-deps.mjs';
 
 const strategyNames = ['timestamp', 'source_priority', 'field_merge', 'manual_review'];
+const crmNames = ['hubspot', 'pipedrive'];
 const usage = `Usage: npm run sim [-- options]
 
 A seeded random workload of concurrent edits, creates and deletes to
-overlapping contacts in Postgres and the HubSpot simulator, with webhooks
-duplicated, reordered, delayed and dropped and 429/5xx injected; then a
-catch-up pass and the properties: every record equal on all sides (under
+overlapping contacts in Postgres, the HubSpot simulator and the Pipedrive
+simulator (each seed a fresh tenant connected to both), with webhooks
+duplicated, reordered, delayed, dropped and lost to a webhook ban, and
+429/5xx injected; then a catch-up pass (batch reconciliation of each
+connection) and the properties: every record equal on all sides (under
 manual review, except fields awaiting review), no duplicates, no record
 resurrected after a delete that won, no one-side edit lost, each true
 conflict pending once.
@@ -23,6 +26,7 @@ Options:
   --records <n>         contacts every side holds at the start of a seed (default 6)
   --ops <n>             operations per seed (default 30)
   --strategy <name>     ${strategyNames.join(', ')} or all (default all: one per seed, in turn)
+  --crms <list>         the CRMs connected, comma-separated: ${crmNames.join(', ')} (default both)
   -h, --help            this help
 
 Logs of the simulation stack: .stack/test-<db port>/logs/`;
@@ -32,7 +36,7 @@ if (args.includes('-h') || args.includes('--help')) {
   console.log(usage);
   process.exit(0);
 }
-const options = { seeds: 20, seed: 1, records: 6, ops: 30, strategy: 'all' };
+const options = { seeds: 20, seed: 1, records: 6, ops: 30, strategy: 'all', crms: crmNames };
 const fail = (message) => {
   console.error(`${message}\n\n${usage}`);
   process.exit(2);
@@ -43,6 +47,10 @@ for (let i = 0; i < args.length; i++) {
   if (name === 'strategy') {
     if (![...strategyNames, 'all'].includes(value)) fail(`--strategy takes ${strategyNames.join(', ')} or all (got "${value ?? ''}")`);
     options.strategy = value;
+  } else if (name === 'crms') {
+    const crms = String(value ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+    if (crms.length === 0 || crms.some((c) => !crmNames.includes(c))) fail(`--crms takes a list of ${crmNames.join(', ')} (got "${value ?? ''}")`);
+    options.crms = crmNames.filter((c) => crms.includes(c));
   } else if (['seeds', 'seed', 'records', 'ops'].includes(name)) {
     const n = Number(value);
     const min = name === 'records' ? 0 : 1;

@@ -1,10 +1,12 @@
 // One seed of the convergence simulation against a running stack: a tenant
-// connected to one or more CRMs (drivers, see hubspot-driver.mjs) under one
-// conflict strategy. The app and the CRMs edit overlapping contacts and
-// fields concurrently, create and delete some, while webhooks are
-// duplicated, reordered, delayed and dropped and the CRM API answers 429 and
-// 5xx. Then faults stop, the engine settles, a catch-up pass re-reads every
-// mapped record, and the properties are checked (properties.mjs).
+// connected to one or more CRMs (drivers: hubspot-driver.mjs,
+// pipedrive-driver.mjs) under one conflict strategy. The app and the CRMs
+// edit overlapping contacts and fields concurrently, create and delete some,
+// while webhooks are duplicated, reordered, delayed and dropped and the CRM
+// APIs answer 429 and 5xx. Then faults stop, the engine settles, a catch-up
+// pass (catch-up.mjs) repairs what lost webhooks left behind, and the
+// properties are checked (properties.mjs).
+import { refetchRunRecords } from './catch-up.mjs';
 import { checkProperties } from './properties.mjs';
 import { createPrng, editedFields, Oracle, pickOperation, strategyRules, valueFor } from './workload.mjs';
 
@@ -17,8 +19,9 @@ const comparedFields = ['email', ...editedFields];
  * @property {string} tenantId
  * @property {ReturnType<import('./hubspot-driver.mjs').createHubSpotDriver>[]} crms
  * @property {(reason: string) => Promise<unknown>} runWorker one sync-worker run
- * @property {(sql: any, crms: any[], tenantId: string, domain: string) => Promise<void>} [catchUp]
- *   the pass after the workload; defaults to re-reading every mapped record through the adapter
+ * @property {(ctx: SimContext, domain: string) => Promise<void>} [catchUp]
+ *   the pass after the workload; defaults to re-reading every record of the run through the adapter
+ *   (catch-up.mjs has it and batch reconciliation)
  */
 
 /**
@@ -35,7 +38,8 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
 
   // Starting point: records every side holds and agrees on.
   const seeded = Array.from({ length: records }, (_, i) => ({
-    email: `c${i}@${domain}`, first_name: `First ${i}`, last_name: `Last ${i}`, phone: `+1 555 ${String(i).padStart(4, '0')}`, lead_source: 'seed',
+    // Names without spaces: Pipedrive splits a person's name at the first one.
+    email: `c${i}@${domain}`, first_name: `First-${i}`, last_name: `Last-${i}`, phone: `+1 555 ${String(i).padStart(4, '0')}`, lead_source: 'seed',
   }));
   if (seeded.length) await sql`insert into crm.contacts ${sql(seeded.map((r) => ({ tenant_id: tenantId, ...r })))}`;
   for (const r of seeded) oracle.add(r.email, 'seed', -1, r);
@@ -53,7 +57,7 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
     // Sides run concurrently; one side's operations on one record run in plan order, so the oracle knows which came last.
     const chains = new Map();
     for (const p of planned) {
-      const key = `${p.kind.split('_')[0]}:${p.email ?? p.fields.email}`;
+      const key = `${p.side}:${p.email ?? p.fields.email}`;
       chains.set(key, [...(chains.get(key) ?? []), p]);
     }
     const done = (await Promise.all([...chains.values()].map(async (chain) => {
@@ -68,7 +72,7 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
 
   for (const crm of crms) await crm.clearFaults();
   await settle(ctx);
-  await (ctx.catchUp ?? refetchRunRecords)(sql, crms, tenantId, domain);
+  await (ctx.catchUp ?? refetchRunRecords)(ctx, domain);
   await settle(ctx);
 
   const local = (await sql`
@@ -110,26 +114,28 @@ function planOperation(prng, oracle, seed, op, burst, domain, crms) {
   const kind = pickOperation(prng);
   const existing = [...oracle.records.values()];
   const crm = prng.pick(crms);
+  // Who acts: the app, or a user of the CRM picked.
+  const side = kind.startsWith('local') ? 'local' : crm.name;
   const fieldsToEdit = () => {
     const fields = {};
     for (let n = prng.int(1, 2); n > 0; n--) {
       const field = prng.pick(editedFields);
-      fields[field] = valueFor(field, kind.startsWith('local') ? 'local' : 'remote', seed, op);
+      fields[field] = valueFor(field, side, seed, op);
     }
     return fields;
   };
   const newRecord = () => ({
-    email: `n${op}@${domain}`, first_name: `New ${op}`, last_name: kind === 'local_create' ? 'App' : 'Crm',
+    email: `n${op}@${domain}`, first_name: `New-${op}`, last_name: side === 'local' ? 'App' : crm.name,
     phone: `+1 555 9${String(op).padStart(3, '0')}`, lead_source: `new-${op}`,
   });
   switch (kind) {
     case 'local_create':
     case 'remote_create':
-      return { kind, burst, crm, fields: newRecord() };
+      return { kind, side, burst, crm, fields: newRecord() };
     default: {
-      if (existing.length === 0) return { kind: 'local_create', burst, crm, fields: newRecord() };
+      if (existing.length === 0) return { kind: 'local_create', side: 'local', burst, crm, fields: newRecord() };
       const target = prng.pick(existing);
-      return { kind, burst, crm, email: target.email, fields: kind.endsWith('edit') ? fieldsToEdit() : {} };
+      return { kind, side, burst, crm, email: target.email, fields: kind.endsWith('edit') ? fieldsToEdit() : {} };
     }
   }
 }
@@ -137,14 +143,14 @@ function planOperation(prng, oracle, seed, op, burst, domain, crms) {
 /** Runs one planned operation; false when it could not apply (its record is not on that side yet, or gone). */
 async function runOperation(ctx, oracle, p) {
   const { sql, tenantId } = ctx;
-  const side = p.kind.startsWith('local') ? 'local' : 'remote';
+  const { side } = p;
   switch (p.kind) {
     case 'local_create':
       oracle.add(p.fields.email, 'local', p.burst, p.fields);
       await sql`insert into crm.contacts ${sql({ tenant_id: tenantId, ...p.fields })}`;
       return true;
     case 'remote_create':
-      oracle.add(p.fields.email, 'remote', p.burst, p.fields);
+      oracle.add(p.fields.email, side, p.burst, p.fields);
       await p.crm.create(p.fields);
       return true;
     case 'local_edit': {
@@ -168,8 +174,9 @@ async function runOperation(ctx, oracle, p) {
          where m.connection_id = ${p.crm.connectionId} and m.entity_type = 'contact' and c.email = ${p.email} and m.remote_deleted_at is null`;
       if (!row) return false;
       if (p.kind === 'remote_edit') {
-        if (!await p.crm.edit(row.remote_id, p.fields)) return false;
-        for (const [field, value] of Object.entries(p.fields)) oracle.edit(p.email, side, field, value, p.burst);
+        const written = await p.crm.edit(row.remote_id, p.fields);
+        if (!written) return false;
+        for (const [field, value] of Object.entries(written)) oracle.edit(p.email, side, field, value, p.burst);
         return true;
       }
       if (!await p.crm.remove(row.remote_id)) return false;
@@ -196,26 +203,5 @@ export async function settle(ctx, timeoutMs = 120_000) {
     if (idle && row.queued === 0) return;
     if (Date.now() - started > timeoutMs) throw new Error(`the engine did not settle within ${timeoutMs / 1000} s (${row.queued} messages left)`);
     await sleep(250);
-  }
-}
-
-/**
- * The catch-up pass: every record of the run that a connection maps, and
- * every one the CRM holds (a creation whose webhook was dropped is mapped
- * nowhere yet), is read again through the adapter: queued as an inbound
- * event, so the worker fetches and resolves it like a webhook. It repairs
- * what dropped webhooks left behind. Batch reconciliation can take its place
- * (SimContext.catchUp).
- */
-export async function refetchRunRecords(sql, crms, tenantId, domain) {
-  for (const crm of crms) {
-    const rows = await sql`
-      select m.remote_id from sync.identity_map m join crm.contacts c on c.id = m.local_id
-       where m.connection_id = ${crm.connectionId} and m.entity_type = 'contact' and c.email like ${`%@${domain}`}`;
-    const remoteIds = new Set([...rows.map((r) => r.remote_id), ...(await crm.records(domain)).map((r) => r.remoteId)]);
-    const messages = crm.refetchMessages([...remoteIds], tenantId);
-    if (messages.length) {
-      await sql`select pgmq.send_batch('crm_inbound', array(select jsonb_array_elements(${sql.json(messages)}::jsonb)))`;
-    }
   }
 }

@@ -2,13 +2,13 @@
 // plugs in through the same small driver:
 //   name, connectionId
 //   create(fields) → remote id          a user creates a contact in the CRM
-//   edit(remoteId, fields) → boolean    a user edits one (false: it is gone)
+//   edit(remoteId, fields) → fields | null   a user edits one: the fields written (null: it is gone)
 //   remove(remoteId) → boolean          a user deletes one
 //   records(domain) → [{ remoteId, email, archived, fields }]   every contact of the run, in unified field names
 //   setFaults(seed) / injectApiFault(prng) / clearFaults()       webhook and API faults
 //   flush() → boolean                   deliver what is queued; true when nothing is left to send
 //   refetchMessages(remoteIds, tenantId) → crm_inbound messages that make the worker re-read those records
-// A Pipedrive driver implements the same against its simulator's control API.
+// pipedrive-driver.mjs implements the same against the Pipedrive simulator.
 
 /** Unified contact field → HubSpot property (the connection's default field map). */
 const properties = { email: 'email', first_name: 'firstname', last_name: 'lastname', phone: 'phone', lead_source: 'forge_lead_source' };
@@ -32,9 +32,9 @@ export function createHubSpotDriver({ control, connectionId, portalId }) {
     async edit(remoteId, fields) {
       try {
         await control('PATCH', `/objects/contacts/${remoteId}`, { properties: toProperties(fields) });
-        return true;
+        return fields;
       } catch (error) {
-        if (gone(error)) return false;
+        if (gone(error)) return null;
         throw error;
       }
     },

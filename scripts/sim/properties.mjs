@@ -1,5 +1,6 @@
 // The properties the convergence simulation checks once the workload has
 // stopped and the catch-up pass has run. Pure: snapshots in, findings out.
+import { sideLabel } from './workload.mjs';
 
 const norm = (value) => (value === undefined || value === null || value === '' ? null : String(value));
 
@@ -57,7 +58,7 @@ export function checkProperties({ strategy, oracle, fields, local, crms, pending
       if (held.has(edit.field)) continue;
       const values = sides.map((s) => norm(s.row.fields[edit.field]));
       if (values.some((v) => v !== norm(edit.value))) {
-        findings.lostEdits.push(`${email}.${edit.field}: only the ${edit.side === 'local' ? 'app' : 'CRM'} wrote ${JSON.stringify(edit.value)}, ` +
+        findings.lostEdits.push(`${email}.${edit.field}: only ${sideLabel(edit.side)} wrote ${JSON.stringify(edit.value)}, ` +
           `now ${sides.map((s, i) => `${s.name}=${JSON.stringify(values[i])}`).join(' ')}`);
       }
     }

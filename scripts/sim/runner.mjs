@@ -1,29 +1,34 @@
-// The steps of `npm run sim` (scripts/sim.mjs): a throwaway stack, the
-// HubSpot simulator as its own process, one tenant connected to it, the
-// seeds in turn with a line each, and the summary.
+// The steps of `npm run sim` (scripts/sim.mjs): a throwaway stack, the CRM
+// simulators as processes of their own, the seeds in turn (each in a fresh
+// tenant connected to every CRM, see hub.mjs) with a line each, and the
+// summary.
 import path from 'node:path';
 import postgres from 'postgres';
 import { callWorker } from '../bench/engine-state.mjs';
-import { startSimulator } from '../bench/simulator-process.mjs';
+import { startPipedriveSimulator, startSimulator } from '../bench/simulator-process.mjs';
 import { removeCluster, stopCluster } from '../stack/cluster.mjs';
 import { prepareDatabase } from '../stack/database.mjs';
 import { localKeys } from '../stack/keys.mjs';
 import { log } from '../stack/log.mjs';
 import { loadProfile, localJwtSecret, repoRoot } from '../stack/profiles.mjs';
 import { fileLog, startServices } from '../stack/services.mjs';
+import { reconcileConnections } from './catch-up.mjs';
 import { runSeed } from './convergence.mjs';
-import { createHubSpotDriver } from './hubspot-driver.mjs';
+import { openHub } from './hub.mjs';
 import { propertyNames } from './properties.mjs';
 
 const hubspot = { token: 'pat-na1-sim', clientSecret: 'sim-client-secret', portalId: 71_000_009, appId: 5_100_009 };
+// Limits generous enough that the run is about conflicts, not throttling (injected 429s still come).
+const pipedrive = { token: 'pd-sim-api-token', companyId: 8_100_009, rateLimit: 200, dailyBudget: 100_000_000, webhookTimeScale: 0.002 };
 
-export async function runSimulation({ seeds, seed: firstSeed, records, ops, strategies }) {
+export async function runSimulation({ seeds, seed: firstSeed, records, ops, strategies, crms: crmNames }) {
   const profile = loadProfile('test');
   const logFile = path.relative(repoRoot, path.join(profile.logDir, 'services.log'));
   let services = null;
   let sql = null;
-  let sim = null;
+  const sims = [];
   const results = [];
+  const runStarted = Date.now();
   try {
     log.step(`building a fresh simulation database (${path.relative(repoRoot, profile.dir)})`);
     removeCluster(profile);
@@ -35,38 +40,52 @@ export async function runSimulation({ seeds, seed: firstSeed, records, ops, stra
     sql = postgres(profile.dbUrl, { max: 4, onnotice: () => {} });
     const fn = { sql, serviceRoleKey: localKeys(localJwtSecret).serviceRoleKey, functionUrl: (name) => `${profile.apiUrl}/functions/v1/${name}` };
 
-    log.step('starting the HubSpot simulator and connecting a tenant to it');
-    sim = await startSimulator({ name: 'sim', logDir: profile.logDir, tokens: [hubspot.token], portalId: hubspot.portalId, appId: hubspot.appId,
-      clientSecret: hubspot.clientSecret, webhookUrl: fn.functionUrl('hubspot-webhook'), rateLimit: 1_000 });
-    const [{ id: tenantId }] = await sql`insert into crm.tenants (name, slug) values ('Convergence simulation', 'convergence-sim') returning id`;
-    const res = await fetch(fn.functionUrl('connections'), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${fn.serviceRoleKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ tenant_id: tenantId, provider: 'hubspot', access_token: hubspot.token, client_secret: hubspot.clientSecret,
-                             api_base_url: sim.url }),
-    });
-    const connected = await res.json();
-    if (res.status !== 201) throw new Error(`connecting the simulator failed (${res.status}): ${JSON.stringify(connected)}`);
-    await sim.control('PUT', '/webhooks', { subscriptions: 'default', batchWindowMs: 20 });
-    const ctx = {
-      sql,
-      tenantId,
-      crms: [createHubSpotDriver({ control: sim.control, connectionId: connected.connection_id, portalId: hubspot.portalId })],
-      runWorker: (reason) => callWorker(fn, reason),
+    const call = async (name, method, route, body) => {
+      const res = await fetch(`${fn.functionUrl(name)}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${fn.serviceRoleKey}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
     };
+    const hubCrms = {};
+    log.step(`starting the ${crmNames.join(' and ')} simulator(s)`);
+    if (crmNames.includes('hubspot')) {
+      const sim = await startSimulator({ name: 'sim', logDir: profile.logDir, tokens: [hubspot.token], portalId: hubspot.portalId,
+        appId: hubspot.appId, clientSecret: hubspot.clientSecret, webhookUrl: fn.functionUrl('hubspot-webhook'), rateLimit: 1_000 });
+      sims.push(sim);
+      hubCrms.hubspot = { sim, ...hubspot };
+    }
+    if (crmNames.includes('pipedrive')) {
+      const sim = await startPipedriveSimulator({ name: 'sim', logDir: profile.logDir, ...pipedrive });
+      sims.push(sim);
+      hubCrms.pipedrive = { sim, ...pipedrive };
+    }
+    const catchUp = reconcileConnections((method, route, body) => call('sync-jobs', method, route, body));
 
+    // Ctrl-C (or SIGTERM) ends the run after the current seed, with the summary of the seeds done.
+    let interrupted = false;
+    const interrupt = () => { interrupted = true; log.step('stopping after this seed'); };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
     log.step(`${seeds} seed(s) from ${firstSeed}: ${records} records, ${ops} operations each, strategies ${strategies.join(', ')}`);
-    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+    for (let seed = firstSeed; seed < firstSeed + seeds && !interrupted; seed++) {
       const strategy = strategies[(seed - firstSeed) % strategies.length];
       const started = Date.now();
       let result;
+      let hub = null;
       try {
+        hub = await openHub({ sql, crms: hubCrms, name: `Convergence simulation, seed ${seed}`,
+                              connect: (body) => call('connections', 'POST', '', body) });
+        const ctx = { sql, tenantId: hub.tenantId, crms: hub.crms, runWorker: (reason) => callWorker(fn, reason), catchUp };
         result = await runSeed(ctx, { seed, strategy, records, ops });
       } catch (error) {
         result = { seed, strategy, ok: false, error: error.message, operations: 0, conflicts: 0, pending: 0, findings: {} };
+      } finally {
+        await hub?.close();
       }
       results.push(result);
-      const replay = `npm run sim -- --seed ${seed} --seeds 1 --strategy ${strategy} --records ${records} --ops ${ops}`;
+      const replay = `npm run sim -- --seed ${seed} --seeds 1 --strategy ${strategy} --records ${records} --ops ${ops} --crms ${crmNames.join(',')}`;
       const line = `seed ${seed} ${strategy}: ${result.operations} ops, ${result.conflicts} conflicts (${result.pending} pending), ` +
         `${((Date.now() - started) / 1000).toFixed(1)} s`;
       if (result.ok) {
@@ -81,19 +100,20 @@ export async function runSimulation({ seeds, seed: firstSeed, records, ops, stra
     return 1;
   } finally {
     await sql?.end({ timeout: 5 });
-    await sim?.stop();
+    for (const sim of sims) await sim.stop();
     await services?.stop();
     stopCluster(profile);
   }
-  return summarize(results);
+  return summarize(results, Date.now() - runStarted);
 }
 
-function summarize(results) {
+function summarize(results, wallMs) {
   const sum = (key) => results.reduce((n, r) => n + (r[key] ?? 0), 0);
   const count = (name) => results.reduce((n, r) => n + (r.findings?.[name]?.length ?? 0), 0);
   const errored = results.filter((r) => r.error).length;
   console.log(`\nseeds ${results.length}, operations ${sum('operations')}, conflicts ${sum('conflicts')} (${sum('pending')} pending review), ` +
-    `divergent records ${count('divergent')} (must be 0)${errored ? `, ${errored} seed(s) failed to run` : ''}`);
+    `divergent records ${count('divergent')} (must be 0)${errored ? `, ${errored} seed(s) failed to run` : ''}, ` +
+    `wall time ${(wallMs / 60_000).toFixed(1)} min`);
   for (const [name, description] of Object.entries(propertyNames)) {
     const violations = count(name);
     console.log(`  ${violations === 0 && !errored ? 'PASS' : 'FAIL'}  ${description}${violations ? ` (${violations})` : ''}`);

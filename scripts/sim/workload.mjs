@@ -50,18 +50,22 @@ export function pickOperation(prng) {
   return operationWeights[0][0];
 }
 
+/** How a side is named in values and reports: the app, or the CRM by name. */
+export const sideLabel = (side) => (side === 'local' ? 'app' : side);
+
 /** Values that say who wrote them and when: a lost write is easy to spot in a report. */
 export function valueFor(field, side, seed, op) {
-  const tag = `${side === 'local' ? 'app' : 'crm'}${seed}-${op}`;
-  if (field === 'phone') return `+1 555 ${String(op).padStart(4, '0')} ${side === 'local' ? 'a' : 'c'}${seed}`;
+  const tag = `${side === 'local' ? 'app' : side.slice(0, 2)}${seed}-${op}`;
+  if (field === 'phone') return `+1 555 ${String(op).padStart(4, '0')} ${tag}`;
   if (field === 'lead_source') return `src-${tag}`;
   return `${field === 'first_name' ? 'F' : 'L'}-${tag}`;
 }
 
 /**
  * What happened to each record during a run, by the workload's own key
- * (the record's email). Edits are kept per side and field in order, with
- * the burst they belong to (operations of one burst run concurrently).
+ * (the record's email). Edits are kept per side ('local' for the app, a
+ * CRM's name for that CRM) and field in order, with the burst they belong
+ * to (operations of one burst run concurrently).
  */
 export class Oracle {
   constructor() {
@@ -69,7 +73,7 @@ export class Oracle {
   }
 
   add(email, origin, burst, fields) {
-    const record = { email, origin, createdInBurst: burst, edits: { local: new Map(), remote: new Map() }, deletes: [] };
+    const record = { email, origin, createdInBurst: burst, edits: new Map(), deletes: [] };
     this.records.set(email, record);
     // A record created during the run: its fields are that side's writes.
     if (origin !== 'seed') for (const [field, value] of Object.entries(fields)) this.edit(email, origin, field, value, burst);
@@ -77,8 +81,10 @@ export class Oracle {
   }
 
   edit(email, side, field, value, burst) {
-    const edits = this.records.get(email).edits[side];
-    edits.set(field, [...(edits.get(field) ?? []), { value, burst }]);
+    const { edits } = this.records.get(email);
+    if (!edits.has(side)) edits.set(side, new Map());
+    const fields = edits.get(side);
+    fields.set(field, [...(fields.get(field) ?? []), { value, burst }]);
   }
 
   remove(email, side, burst) {
@@ -89,19 +95,21 @@ export class Oracle {
   oneSideEdits(email) {
     const { edits } = this.records.get(email);
     const out = [];
-    for (const side of ['local', 'remote']) {
-      const other = side === 'local' ? 'remote' : 'local';
-      for (const [field, writes] of edits[side]) {
-        if (!edits[other].has(field)) out.push({ field, side, value: writes.at(-1).value });
+    for (const [side, fields] of edits) {
+      for (const [field, writes] of fields) {
+        if (![...edits].some(([other, o]) => other !== side && o.has(field))) out.push({ field, side, value: writes.at(-1).value });
       }
     }
     return out;
   }
 
-  /** Fields both sides wrote: where a true conflict can arise. */
+  /** Fields two or more sides wrote: where a true conflict can arise. */
   twoSideFields(email) {
-    const { edits } = this.records.get(email);
-    return [...edits.local.keys()].filter((f) => edits.remote.has(f));
+    const writers = new Map();
+    for (const fields of this.records.get(email).edits.values()) {
+      for (const field of fields.keys()) writers.set(field, (writers.get(field) ?? 0) + 1);
+    }
+    return [...writers].filter(([, n]) => n > 1).map(([field]) => field);
   }
 
   /**
@@ -113,8 +121,7 @@ export class Oracle {
     const record = this.records.get(email);
     if (record.deletes.length === 0) return false;
     const firstDelete = Math.min(...record.deletes.map((d) => d.burst));
-    const touchedLater = ['local', 'remote'].some((side) =>
-      [...record.edits[side].values()].some((writes) => writes.some((w) => w.burst >= firstDelete)));
-    return !touchedLater;
+    return ![...record.edits.values()].some((fields) =>
+      [...fields.values()].some((writes) => writes.some((w) => w.burst >= firstDelete)));
   }
 }

@@ -93,8 +93,11 @@ describe('compareRecord', () => {
     const older = compareRecord(remote({ phone: '1' }, { remoteUpdatedAt: '2026-03-01T10:00:00Z' }),
       state({ phone: '1' }, { phone: '1' }, { localDeleted: true }));
     expect(older.map((d) => [d.kind, d.winner, d.resolution])).toEqual([['missing_local', 'local', 'queued_outbound']]);
-    const newer = compareRecord(remote({ phone: '1' }), state({ phone: '1' }, { phone: '1' }, { localDeleted: true }));
+    const newer = compareRecord(remote({ phone: '2' }), state({ phone: '1' }, { phone: '1' }, { localDeleted: true }));
     expect(newer.map((d) => [d.kind, d.winner, d.resolution])).toEqual([['missing_local', 'remote', 'applied_locally']]);
+    // Later-dated but holding nothing the shadow lacks: no edit there, the deletion stands.
+    const unchanged = compareRecord(remote({ phone: '1' }), state({ phone: '1' }, { phone: '1' }, { localDeleted: true }));
+    expect(unchanged.map((d) => [d.kind, d.winner, d.resolution])).toEqual([['missing_local', 'local', 'queued_outbound']]);
   });
 
   it('reports a record gone from the CRM but live locally, to be deleted here', () => {

@@ -110,9 +110,13 @@ describe('resolveInbound', () => {
   });
 
   it('restores a locally deleted record when the remote one changed later', () => {
-    expect(resolveInbound(remote({ first_name: 'B' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(true);
-    expect(resolveInbound(remote({ first_name: 'B' }, { remoteUpdatedAt: '2026-01-01T00:00:00Z' }),
+    expect(resolveInbound(remote({ first_name: 'C' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(true);
+    expect(resolveInbound(remote({ first_name: 'C' }, { remoteUpdatedAt: '2026-01-01T00:00:00Z' }),
       state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
+  });
+
+  it('keeps a locally deleted record deleted when a later-dated remote record holds nothing new (a change seen again)', () => {
+    expect(resolveInbound(remote({ first_name: 'B' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
   });
 
   it('keeps fields changed on different sides under every strategy (never a conflict)', () => {

@@ -86,12 +86,14 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
   const held = new Set(state.held ?? []);
   const set: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
+  let remoteEdited = false;
   for (const [field, remoteValue] of Object.entries(fields)) {
     const localValue = state.local[field];
     // A record attached by matching has no shadow yet: every difference counts as changed on both sides.
     // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
     const hasBase = !state.matched;
     const remoteChanged = !hasBase || !sameValue(remoteValue, state.base[field]);
+    remoteEdited ||= remoteChanged;
     if (held.has(field)) {
       // Awaiting review: the local value stays; a new CRM value refreshes the open conflict's snapshot.
       if (remoteChanged) {
@@ -123,7 +125,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
       set,
       base: { ...fields },
       references: { ...remote.references },
-      restore: state.localDeleted && remoteIsNewer,
+      // A local deletion loses only to a later edit in the CRM, one the shadow does not hold yet. A change
+      // already applied, seen again (a redelivered webhook, a reconciliation) is no reason to restore, even
+      // when it looks later: Pipedrive's whole-second times date a user's change to the end of its second.
+      restore: state.localDeleted && remoteIsNewer && remoteEdited,
     },
     conflicts,
   };

@@ -179,6 +179,24 @@ describe('writes', () => {
   });
 });
 
+describe('names', () => {
+  it('a change of one name part keeps the other as Pipedrive has it, not the shadow (a user edit not taken in yet survives)', async () => {
+    const [made] = await adapter.createRecords('contact', [
+      { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000020', fields: { email: 'parts@x.example', first_name: 'Ann', last_name: 'Archer' }, references: {} },
+    ]);
+    if (!made.ok) throw new Error('create failed');
+    // A user renames the person; its webhook has not reached the engine, so the shadow still says Archer.
+    await control('PATCH', `/objects/persons/${made.remoteId}`, { values: { name: 'Ann Baker' } });
+    const [updated] = await adapter.updateRecords('contact', [{
+      localId: made.localId, remoteId: made.remoteId, fields: { first_name: 'Anna' },
+      base: { email: 'parts@x.example', first_name: 'Ann', last_name: 'Archer' }, references: {}, baseReferences: {},
+    }]);
+    expect(updated).toMatchObject({ ok: true, written: { first_name: 'Anna' } });
+    const person = await control('GET', `/objects/persons/${made.remoteId}`);
+    expect(person.data).toMatchObject({ name: 'Anna Baker', first_name: 'Anna', last_name: 'Baker' });
+  });
+});
+
 describe('versionAt', () => {
   it('dates a state read or written within a second after its whole-second update_time at the request', () => {
     expect(versionAt('2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00.420Z')).toBe('2026-11-25T10:00:00.420Z');

@@ -121,6 +121,21 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
     });
   }
 
+  /**
+   * What a person's name is written whole from. When only one part changes,
+   * the other is Pipedrive's current one, not the shadow's: a user's edit of
+   * it that the engine has not taken in yet (its webhook late or lost) would
+   * otherwise be overwritten with the old value and lost.
+   */
+  async function nameBase(entityType: EntityType, object: PipedriveObject, id: number, input: UpdateInput) {
+    const has = (field: string) => Object.hasOwn(input.fields, field);
+    if (object !== 'person' || has('first_name') === has('last_name')) return input.base;
+    const current = (await read(object, [id])).get(id);
+    if (!current) return input.base; // gone: the write answers 404 as it would have
+    const fields = toUnified(entityType, object, current, maps, fieldMap).fields as Record<string, unknown>;
+    return { ...input.base, first_name: fields.first_name, last_name: fields.last_name };
+  }
+
   /** Current state of some records of one object; absent ones are gone. */
   async function read(object: PipedriveObject, ids: number[]): Promise<Map<number, Json>> {
     const found = new Map<number, Json>();
@@ -224,7 +239,7 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
       await writeEach(inputs, results, async (input: UpdateInput) => {
         const { object, id } = parseRemoteId(entityType, input.remoteId);
         const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, {
-          base: input.base, references: input.references,
+          base: await nameBase(entityType, object, id, input), references: input.references,
         });
         // Nothing Pipedrive holds changed (a column it has no field for): no call.
         const record = Object.keys(body).length > 0 ? await update(object, id, body) : undefined;
