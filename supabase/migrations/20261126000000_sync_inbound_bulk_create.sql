@@ -108,7 +108,8 @@ $$;
 revoke execute on function sync._create_inbound_records(uuid, crm.entity_type, jsonb) from public;
 
 -- The entry point as before (per-record locks, "retry" for records mapped
--- meanwhile), now splitting pure creates from the rest.
+-- meanwhile), now also locking the records referenced, and splitting pure
+-- creates from the rest.
 create or replace function sync.apply_inbound_changes(p_connection_id uuid, p_entity_type crm.entity_type, p_changes jsonb)
 returns table (remote_id text, local_id uuid, outcome text)
 language plpgsql security definer set search_path = ''
@@ -119,10 +120,21 @@ declare
   creates jsonb;
   others jsonb;
 begin
+  -- The records' own locks, and those of the records they reference: a page of contacts and a
+  -- page of their companies applied side by side would otherwise each miss the other's
+  -- uncommitted work (the contact finds no company and waits for it in pending_references; the
+  -- company, created meanwhile, finds no contact waiting) and the reference would be lost. One
+  -- global order (by entity type and remote id) for all of them, so no two batches wait in a cycle.
   for key in
-    select distinct c.value ->> 'remote_id' from jsonb_array_elements(p_changes) c order by 1
+    select k from (
+      select p_entity_type::text || '/' || (c.value ->> 'remote_id') as k from jsonb_array_elements(p_changes) c
+      union
+      select r.key || '/' || r.value from jsonb_array_elements(p_changes) c
+       cross join lateral jsonb_each_text(coalesce(c.value -> 'references', '{}')) r
+       where r.value is not null and r.key = any (sync._references_of(p_entity_type))) keys
+     order by k
   loop
-    perform pg_advisory_xact_lock(hashtextextended(p_connection_id::text || '/' || p_entity_type::text || '/' || key, 0));
+    perform pg_advisory_xact_lock(hashtextextended(p_connection_id::text || '/' || key, 0));
   end loop;
 
   select coalesce(array_agg(c.value ->> 'remote_id'), array[]::text[]) into mapped_meanwhile

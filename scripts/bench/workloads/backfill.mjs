@@ -57,6 +57,17 @@ async function runJob(ctx, connectionId, kind, timeoutMs) {
 
 const elapsedOf = (job) => Date.parse(job.finished_at) - Date.parse(job.started_at);
 
+/**
+ * Milliseconds the database's sessions have spent running statements
+ * (pg_stat_database.active_time, Postgres 14+): its delta over a job is the
+ * job's database time, plus the little that pg_cron and the stack do meanwhile.
+ */
+async function databaseActiveMs(ctx) {
+  await ctx.sql`select pg_stat_clear_snapshot()`;
+  const [{ ms }] = await ctx.sql`select active_time::float8 as ms from pg_stat_database where datname = current_database()`;
+  return ms;
+}
+
 export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
   const startedAt = Date.now();
   const { sim, connectionId } = await ctx.newPortal('backfill');
@@ -66,17 +77,22 @@ export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
   const timeoutMs = Math.max(600_000, records * 10);
 
   await setRateLimit(ctx, sim, connectionId, 1_000_000);
+  const backfillDbFrom = await databaseActiveMs(ctx);
   const unlimited = await runJob(ctx, connectionId, 'backfill', timeoutMs);
+  const backfillDbMs = await databaseActiveMs(ctx) - backfillDbFrom;
   const [{ n: landed }] = await ctx.sql`select count(*)::int as n from sync.identity_map where connection_id = ${connectionId}`;
   const backfill = {
     records: unlimited.done, landed, elapsedMs: elapsedOf(unlimited), recordsPerSecond: unlimited.done / (elapsedOf(unlimited) / 1000),
-    invocations: unlimited.invocations, peakMemoryMb: functionPeakMemoryMb('sync-jobs'),
+    invocations: unlimited.invocations, peakMemoryMb: functionPeakMemoryMb('sync-jobs'), databaseMs: backfillDbMs,
   };
 
+  const reconcileDbFrom = await databaseActiveMs(ctx);
   const reconciled = await runJob(ctx, connectionId, 'reconcile', timeoutMs);
+  const reconcileDbMs = await databaseActiveMs(ctx) - reconcileDbFrom;
   const reconcile = {
     records: reconciled.reconcile?.records_compared ?? reconciled.done, drifted: reconciled.reconcile?.records_drifted ?? null,
-    elapsedMs: elapsedOf(reconciled), invocations: reconciled.invocations, peakMemoryMb: functionPeakMemoryMb('sync-jobs'),
+    elapsedMs: elapsedOf(reconciled), databaseMs: reconcileDbMs, invocations: reconciled.invocations,
+    peakMemoryMb: functionPeakMemoryMb('sync-jobs'),
   };
 
   // Under the Starter limit: a sample of a second full listing (records already there: every page is the API's pace).
