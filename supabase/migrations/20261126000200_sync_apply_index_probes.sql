@@ -2,10 +2,10 @@
 -- remote id, crm rows by id, contacts by email). On a table that has grown
 -- since it was last analyzed (a first backfill into an empty project: the
 -- identity map goes from 0 to 100,000 rows in a minute) the planner still
--- believes it tiny and scans it whole for each key, so every page costs
--- more than the last until autovacuum catches up: the first 7,000 records
--- of a backfill took 40 s, the next 93,000 took 57 s. These functions only
--- ever want index probes, so sequential scans are off inside them.
+-- believes it tiny and may scan or hash it whole for a batch of keys, so
+-- every page would cost more than the last until autovacuum catches up.
+-- These functions only ever want index probes, so sequential scans are off
+-- inside them (see also 20261126000300 for the identity map's keys).
 alter function sync.apply_inbound_changes(uuid, crm.entity_type, jsonb) set enable_seqscan = off;
 alter function sync._apply_inbound_changes_locked(uuid, crm.entity_type, jsonb) set enable_seqscan = off;
 alter function sync._create_inbound_records(uuid, crm.entity_type, jsonb) set enable_seqscan = off;
