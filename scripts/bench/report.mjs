@@ -1,6 +1,7 @@
 // The benchmark report: each figure beside its target, the machine it ran
 // on, and how each workload was measured. Markdown for people, JSON (the
 // same result object) for tools.
+import { pipedriveVerdicts, renderPipedrive } from './pipedrive.mjs';
 
 const targets = {
   ingestEventsPerSecond: 2_000,
@@ -110,6 +111,7 @@ export function verdicts(result) {
   } else {
     rows.push({ measure: 'sync-worker CPU per invocation', result: 'no sync-worker runs logged', target: `< ${int(targets.workerCpuMs)} ms`, met: null });
   }
+  rows.push(...pipedriveVerdicts(result));
   return rows;
 }
 
@@ -184,6 +186,8 @@ export function renderMarkdown(result) {
     out.push('## Backfill and reconciliation', '');
     out.push(`${int(b.contacts)} contacts seeded in a simulator of their own, then one \`backfill\` job through \`sync-jobs\` (its chain of bounded runs, each kicked by pg_net) with the limit raised out of the way, so the figure is how fast the local side ingests: ${int(b.backfill.landed)} contacts mapped in ${secs(b.backfill.elapsedMs)} over ${b.backfill.invocations} runs. Then a \`reconcile\` job over the same records (${secs(b.reconcile.elapsedMs)}, ${int(b.reconcile.invocations)} runs), and a second backfill under the Starter limit (100 requests / 10 s), sampled for ${secs(b.rateLimited.sampleMs)} once running: ${int(b.rateLimited.records)} records. Each page of 100 contacts costs one call from the connection's budget (the company reference comes with the list call). Peak memory is the high-water mark (VmHWM) of the sync-jobs worker process, Deno runtime included.`, '');
   }
+
+  out.push(...renderPipedrive(result));
 
   const cpu = w.workerCpu;
   if (cpu) {

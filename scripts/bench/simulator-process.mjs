@@ -1,29 +1,44 @@
-// The HubSpot simulator as its own Deno process (scripts/simulators/hubspot/
-// main.ts), so the load the benchmark generates in Node and the simulator's
-// work do not share one event loop. Its control API (/_sim/...) is the
-// benchmark's window into HubSpot: records, request log, counters, limits.
+// A CRM simulator as its own Deno process (scripts/simulators/<crm>/main.ts),
+// so the load the benchmark generates in Node and the simulator's work do not
+// share one event loop. Its control API (/_sim/...) is the benchmark's window
+// into the CRM: records, request log, counters, limits.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../stack/profiles.mjs';
 
 const denoBin = path.join(repoRoot, 'node_modules', '.bin', 'deno');
-const mainScript = path.join(repoRoot, 'scripts', 'simulators', 'hubspot', 'main.ts');
+const mainScript = (crm) => path.join(repoRoot, 'scripts', 'simulators', crm, 'main.ts');
 
 /**
- * Starts a simulator on a free port. Resolves with { url, control(), stop() }
+ * Starts the HubSpot simulator on a free port. Resolves with { url, control(), stop() }
  * once it listens.
  * @param {{ name: string, logDir: string, tokens: string[], portalId: number, appId: number,
  *           clientSecret: string, webhookUrl?: string, rateLimit: number }} options
  */
-export async function startSimulator(options) {
-  const args = [
-    'run', '--no-prompt', '--config', path.join(repoRoot, 'deno.json'), '-A', mainScript,
-    '--port', '0', '--portal-id', String(options.portalId), '--app-id', String(options.appId),
+export function startSimulator(options) {
+  return startSimulatorProcess('hubspot', options, [
+    '--portal-id', String(options.portalId), '--app-id', String(options.appId),
     '--client-secret', options.clientSecret, '--rate-limit', String(options.rateLimit),
     ...options.tokens.flatMap((token) => ['--token', token]),
     ...(options.webhookUrl ? ['--webhook-url', options.webhookUrl] : []),
-  ];
+  ]);
+}
+
+/**
+ * Starts the Pipedrive simulator on a free port (webhooks go where the
+ * subscriptions made on connecting point). Resolves like startSimulator.
+ * @param {{ name: string, logDir: string, token: string, companyId: number, rateLimit: number }} options
+ */
+export function startPipedriveSimulator(options) {
+  return startSimulatorProcess('pipedrive', options, [
+    '--company-id', String(options.companyId), '--seed', String(options.companyId),
+    '--rate-limit', String(options.rateLimit), '--token', options.token,
+  ]);
+}
+
+async function startSimulatorProcess(crm, options, crmArgs) {
+  const args = ['run', '--no-prompt', '--config', path.join(repoRoot, 'deno.json'), '-A', mainScript(crm), '--port', '0', ...crmArgs];
   fs.mkdirSync(options.logDir, { recursive: true });
   const logStream = fs.createWriteStream(path.join(options.logDir, `simulator-${options.name}.log`), { flags: 'a' });
   const child = spawn(denoBin, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -32,7 +47,7 @@ export async function startSimulator(options) {
 
   const url = await new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`the ${options.name} HubSpot simulator did not start within 60 s:\n${seen}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`the ${options.name} ${crm} simulator did not start within 60 s:\n${seen}`)), 60_000);
     child.stdout.on('data', (chunk) => {
       seen += chunk;
       const match = seen.match(/listening on (http:\/\/\S+)/);
@@ -44,7 +59,7 @@ export async function startSimulator(options) {
     child.stderr.on('data', (chunk) => { seen += chunk; });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the ${options.name} HubSpot simulator exited with code ${code}:\n${seen}`));
+      reject(new Error(`the ${options.name} ${crm} simulator exited with code ${code}:\n${seen}`));
     });
   });
 
