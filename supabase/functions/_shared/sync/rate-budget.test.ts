@@ -50,4 +50,15 @@ describe('createRateBudget', () => {
       await expect(take(budget)).rejects.toBeInstanceOf(BudgetExhaustedError);
     }
   });
+
+  it('asks the database for one grant at a time: waiting writers queue behind the first instead of all polling', async () => {
+    const { db, calls } = scriptedDb([
+      { granted: false, wait_ms: 30, grant_id: null },
+      { granted: true, wait_ms: 0, grant_id: '1' },
+      { granted: true, wait_ms: 0, grant_id: '2' },
+    ]);
+    const budget = createRateBudget(db, 'c1', () => Date.now() + 10_000, sleeps(calls));
+    await Promise.all([budget.takeForCall!(1), budget.takeForCall!(2)]);
+    expect(calls).toEqual(['take c1 1 1 true', 'sleep 30', 'take c1 1 1 true', 'take c1 1 2 true']);
+  });
 });

@@ -33,14 +33,22 @@ export function createRateBudget(
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   now: () => number = Date.now,
 ): RateBudget {
+  // One grant asked for at a time: the writers of a run that wait for the
+  // budget queue here, and only the first asks the database, instead of all
+  // of them polling it and waking together each time a slot frees up.
+  let turn: Promise<unknown> = Promise.resolve();
   /** Waits for the grant; resolves with its id (meaningful when taken until answered). */
-  const grant = async (requests: number, tokens: number, untilAnswered: boolean) => {
-    for (;;) {
-      const { granted, wait_ms, grant_id } = await db.takeRateBudget(connectionId, requests, tokens, untilAnswered);
-      if (granted) return grant_id;
-      if (now() + wait_ms > deadline()) throw new BudgetExhaustedError(wait_ms);
-      await sleep(wait_ms);
-    }
+  const grant = (requests: number, tokens: number, untilAnswered: boolean) => {
+    const mine = turn.then(async () => {
+      for (;;) {
+        const { granted, wait_ms, grant_id } = await db.takeRateBudget(connectionId, requests, tokens, untilAnswered);
+        if (granted) return grant_id;
+        if (now() + wait_ms > deadline()) throw new BudgetExhaustedError(wait_ms);
+        await sleep(wait_ms);
+      }
+    });
+    turn = mine.catch(() => {});
+    return mine;
   };
   return {
     async take(requests = 1, tokens = 0) {
