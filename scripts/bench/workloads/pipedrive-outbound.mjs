@@ -13,6 +13,7 @@
 // measured. A client that trickles its calls evenly instead of in bursts
 // reads a little lower on short runs (so the figure is conservative).
 import { engineState, sleep, until } from '../engine-state.mjs';
+import { summarize } from '../stats.mjs';
 
 const writeEndpoint = /^(POST|PATCH) \/api\/v2\/persons/;
 
@@ -54,6 +55,7 @@ async function measure(ctx, label, records, change, allDone) {
     spanMs,
     idealSpanMs,
     budgetUse: spanMs > 0 ? idealSpanMs / spanMs : Number.NaN,
+    writeCallMs: summarize(writes.map((r) => r.durationMs)),
     callsPerSecond: spanMs > 0 ? ((inSpan - 1) / spanMs) * 1000 : Number.NaN,
     elapsedMs: lastWrite - started,
     detectedAfterMs: seenDoneAt - started,
