@@ -3,6 +3,7 @@
 // the burst budget), their rows in the table of targets and their sections
 // of the report. The runner calls runPipedriveWorkloads after the HubSpot
 // workloads; report.mjs appends pipedriveVerdicts and renderPipedrive.
+import { deliveryRunsTable, table } from './report.mjs';
 import { startPipedriveSimulator } from './simulator-process.mjs';
 import { pipedriveOutbound } from './workloads/pipedrive-outbound.mjs';
 import { pipedrivePropagation } from './workloads/pipedrive-propagation.mjs';
@@ -126,10 +127,6 @@ export function pipedriveVerdicts(result) {
   return rows;
 }
 
-function table(headers, rows) {
-  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 /** The report's Pipedrive sections (markdown lines). */
 export function renderPipedrive(result) {
   const w = result.workloads;
@@ -138,17 +135,7 @@ export function renderPipedrive(result) {
     const { paced: p, saturated: s } = w.pipedriveIngest;
     out.push('## Pipedrive webhook ingest', '');
     out.push(`Webhook v2 deliveries of one \`person\` \`change\` event each (as Pipedrive sends them) with the subscription's HTTP Basic credentials to \`/functions/v1/pipedrive-webhook\`, over keep-alive connections, at most ${p.concurrency} in flight. Every event has its own uuid, so each one is stored in \`sync.webhook_receipts\` and queued on \`crm_inbound\`; the sync worker runs meanwhile as it would. Paced: deliveries start at ${int(p.targetEventsPerSecond)} per second for ${secs(p.durationMs)}, each one's latency counted from its scheduled start. Saturated: ${s.concurrency} senders post back to back for ${secs(s.durationMs)}. Each run follows ${secs(p.warmUpMs)} of uncounted warm-up.`, '');
-    const col = (f) => [f(p), f(s)];
-    out.push(table(['', 'paced', 'saturated'], [
-      ['requests / failed', ...col((r) => `${int(r.requests)} / ${int(r.failedRequests)}${Object.keys(r.failures).length ? ` (${Object.entries(r.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`)],
-      ['events queued', ...col((r) => int(r.acceptedEvents))],
-      ['events/s (whole run)', ...col((r) => int(r.eventsPerSecond))],
-      ['events/s per second: min / median / max', ...col((r) => `${int(r.eventsPerSecondBySecond.min)} / ${int(r.eventsPerSecondBySecond.p50)} / ${int(r.eventsPerSecondBySecond.max)}`)],
-      ['ack latency at the sender p50 / p95 / p99', ...col((r) => trio(r.ackLatencyMs))],
-      ['at the gateway p50 / p95 / p99', ...col((r) => trio(r.serverSide?.gatewayMs))],
-      ['in the handler (verify, parse, store) p50 / p95 / p99', ...col((r) => trio(r.serverSide?.handlerMs))],
-      ['deliveries that waited for a free slot', `${int(p.deliveriesThatWaitedForASlot)}`, '–'],
-    ]), '');
+    out.push(deliveryRunsTable(p, s), '');
   }
   if (w.pipedriveLatency) {
     const l = w.pipedriveLatency;

@@ -115,7 +115,7 @@ export function verdicts(result) {
   return rows;
 }
 
-function table(headers, rows) {
+export function table(headers, rows) {
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
@@ -123,6 +123,22 @@ function bulkRow(r) {
   return [r.label, int(r.apiCalls), int(r.writeCalls), int(r.callsByKind.object_read ?? 0), int((r.callsByKind.association_read ?? 0) + (r.callsByKind.association_write ?? 0)),
     `${int(r.rateLimited429)}`, ms(r.firstWriteAfterMs), secs(r.elapsedMs), int(r.recordsPerSecond),
     `${int(r.writeCallMs?.p50)} / ${int(r.gapBetweenWritesMs?.p50)} ms`, `${r.watchdogWorkerCalls}`];
+}
+
+/** The paced and saturated webhook runs side by side (see delivery-runs.mjs). */
+export function deliveryRunsTable(p, s) {
+  const col = (f) => [f(p), f(s)];
+  return table(['', 'paced', 'saturated'], [
+    ['requests / failed', ...col((r) => `${int(r.requests)} / ${int(r.failedRequests)}${Object.keys(r.failures).length ? ` (${Object.entries(r.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`)],
+    ['events queued', ...col((r) => int(r.acceptedEvents))],
+    ['events/s (whole run)', ...col((r) => int(r.eventsPerSecond))],
+    ['events/s per second: min / median / max', ...col((r) => `${int(r.eventsPerSecondBySecond.min)} / ${int(r.eventsPerSecondBySecond.p50)} / ${int(r.eventsPerSecondBySecond.max)}`)],
+    ['ack latency at the sender p50 / p95 / p99', ...col((r) => trio(r.ackLatencyMs))],
+    ['ack latency max', ...col((r) => ms(r.ackLatencyMs.max))],
+    ['at the gateway p50 / p95 / p99', ...col((r) => trio(r.serverSide?.gatewayMs))],
+    ['in the handler (verify, parse, store) p50 / p95 / p99', ...col((r) => trio(r.serverSide?.handlerMs))],
+    ['deliveries that waited for a free slot', `${int(p.deliveriesThatWaitedForASlot)}`, '–'],
+  ]);
 }
 
 export function renderMarkdown(result) {
@@ -142,18 +158,7 @@ export function renderMarkdown(result) {
     const { paced: p, saturated: s } = w.ingest;
     out.push('## Webhook ingest', '');
     out.push(`Signed deliveries of 100 \`contact.propertyChange\` events to \`/functions/v1/hubspot-webhook\`, at most ${p.concurrency} in flight (HubSpot's default per account). Every event has its own objectId and eventId, so each one is stored in \`sync.webhook_receipts\` and queued on \`crm_inbound\`; the sync worker runs meanwhile as it would (kicked by pg_net). Paced: a delivery starts every ${int(100_000 / p.targetEventsPerSecond)} ms for ${secs(p.durationMs)}, and its latency counts from its scheduled start (a delivery that waited for a free slot is charged the wait). Saturated: ${s.concurrency} senders post back to back for ${secs(s.durationMs)}. Each run follows ${secs(p.warmUpMs)} of uncounted warm-up.`, '');
-    const col = (f) => [f(p), f(s)];
-    out.push(table(['', 'paced', 'saturated'], [
-      ['requests / failed', ...col((r) => `${int(r.requests)} / ${int(r.failedRequests)}${Object.keys(r.failures).length ? ` (${Object.entries(r.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`)],
-      ['events queued', ...col((r) => int(r.acceptedEvents))],
-      ['events/s (whole run)', ...col((r) => int(r.eventsPerSecond))],
-      ['events/s per second: min / median / max', ...col((r) => `${int(r.eventsPerSecondBySecond.min)} / ${int(r.eventsPerSecondBySecond.p50)} / ${int(r.eventsPerSecondBySecond.max)}`)],
-      ['ack latency at the sender p50 / p95 / p99', ...col((r) => trio(r.ackLatencyMs))],
-      ['ack latency max', ...col((r) => ms(r.ackLatencyMs.max))],
-      ['at the gateway p50 / p95 / p99', ...col((r) => trio(r.serverSide?.gatewayMs))],
-      ['in the handler (verify, parse, store) p50 / p95 / p99', ...col((r) => trio(r.serverSide?.handlerMs))],
-      ['deliveries that waited for a free slot', `${int(p.deliveriesThatWaitedForASlot)}`, '–'],
-    ]), '');
+    out.push(deliveryRunsTable(p, s), '');
   }
 
   if (w.latency) {

@@ -8,8 +8,7 @@
 // change to the first poll (every 10 ms) that sees it.
 import { summarize } from '../stats.mjs';
 import { sleep, until } from '../engine-state.mjs';
-
-const pollMs = 10;
+import { pollMs, timeChanges } from './propagation-latency.mjs';
 
 export async function pipedrivePropagation(ctx, { samples, spacingMs = 300 }) {
   const { sql, pipedriveSim: sim, pipedriveSync: sync } = ctx;
@@ -21,31 +20,12 @@ export async function pipedrivePropagation(ctx, { samples, spacingMs = 300 }) {
   }, { timeoutMs: 30_000, intervalMs: 50 });
   await sleep(1_000); // let the creation's trailing events settle
 
-  const inbound = [];
-  for (let i = 0; i < samples; i++) {
-    const phone = `+1 555 02${String(i).padStart(2, '0')}`;
-    const started = performance.now();
-    await sim.control('PATCH', `/objects/persons/${created.id}`, { values: { phones: [{ value: phone, primary: true }] } });
-    await until('a Pipedrive edit to reach Postgres', async () => {
-      const [row] = await sql`select phone from crm.contacts where id = ${localId}`;
-      return row?.phone === phone;
-    }, { timeoutMs: 60_000, intervalMs: pollMs });
-    inbound.push(performance.now() - started);
-    await sleep(spacingMs);
-  }
-
-  const outbound = [];
-  for (let i = 0; i < samples; i++) {
-    const value = `Outbound ${i} ${Math.random().toString(36).slice(2, 8)}`;
-    const started = performance.now();
-    await sql`update crm.contacts set last_name = ${value} where id = ${localId}`;
-    await until('a Postgres edit to reach Pipedrive', async () => {
-      const record = await sim.control('GET', `/objects/persons/${created.id}`);
-      return record.data.last_name === value;
-    }, { timeoutMs: 60_000, intervalMs: pollMs });
-    outbound.push(performance.now() - started);
-    await sleep(spacingMs);
-  }
+  const inbound = await timeChanges('a Pipedrive edit to reach Postgres', { samples, spacingMs }, (i) => `+1 555 02${String(i).padStart(2, '0')}`,
+    (phone) => sim.control('PATCH', `/objects/persons/${created.id}`, { values: { phones: [{ value: phone, primary: true }] } }),
+    async (phone) => (await sql`select phone from crm.contacts where id = ${localId}`)[0]?.phone === phone);
+  const outbound = await timeChanges('a Postgres edit to reach Pipedrive', { samples, spacingMs }, (i) => `Outbound ${i} ${Math.random().toString(36).slice(2, 8)}`,
+    (value) => sql`update crm.contacts set last_name = ${value} where id = ${localId}`,
+    async (value) => (await sim.control('GET', `/objects/persons/${created.id}`)).data.last_name === value);
 
   return {
     samples,
