@@ -11,13 +11,18 @@
 import { sleep } from './engine-state.mjs';
 import { perSecond, summarize } from './stats.mjs';
 
-/** Throughput counts the deliveries answered inside the measured window; latency all of them. */
-export function summarizeRun(samples, { durationMs, measureFrom, eventsPerRequest }) {
+/**
+ * Throughput counts the deliveries answered inside the measured window,
+ * whenever they started; requests, failures and latency count those that
+ * are not marked `warmUp`.
+ */
+export function summarizeRun(all, { durationMs, measureFrom, eventsPerRequest }) {
+  const inWindow = all.filter((s) => s.status === 200 && s.at >= measureFrom && s.at < measureFrom + durationMs);
+  const samples = all.filter((s) => !s.warmUp);
   const ok = samples.filter((s) => s.status === 200);
   const failures = {};
   for (const s of samples) if (s.error) failures[s.error] = (failures[s.error] ?? 0) + 1;
   const acceptedEvents = ok.reduce((sum, s) => sum + s.accepted, 0);
-  const inWindow = ok.filter((s) => s.at >= measureFrom && s.at < measureFrom + durationMs);
   return {
     requests: samples.length,
     failedRequests: samples.length - ok.length,
@@ -25,7 +30,7 @@ export function summarizeRun(samples, { durationMs, measureFrom, eventsPerReques
     acceptedEvents,
     notQueuedEvents: ok.length * eventsPerRequest - acceptedEvents,
     eventsPerSecond: inWindow.reduce((sum, s) => sum + s.accepted, 0) / (durationMs / 1000),
-    eventsPerSecondBySecond: summarize(perSecond(ok.map((s) => ({ at: s.at, count: s.accepted })), measureFrom, durationMs)),
+    eventsPerSecondBySecond: summarize(perSecond(inWindow.map((s) => ({ at: s.at, count: s.accepted })), measureFrom, durationMs)),
     ackLatencyMs: summarize(ok.map((s) => s.latencyMs)),
   };
 }
@@ -76,7 +81,7 @@ export async function pacedRun(deliver, { durationMs, warmUpMs, concurrency, eve
       inFlight--;
       slotFreed.shift()?.();
       const at = Date.now();
-      if (i * intervalMs >= warmUpMs) samples.push({ ...result, at, latencyMs: performance.now() - scheduled });
+      samples.push({ ...result, at, latencyMs: performance.now() - scheduled, warmUp: i * intervalMs < warmUpMs });
     })());
   }
   await Promise.all(running);
