@@ -16,7 +16,8 @@ contacts, and the sync-worker's CPU per invocation.
 
 Options:
   --quick               shorter runs (about 2.5 minutes instead of about 6)
-  --only <names>        comma-separated subset of: latency, bulk, ingest, naive, backfill
+  --only <names>        comma-separated subset of: latency, bulk, ingest, naive, backfill,
+                        pipedrive-ingest, pipedrive-latency, pipedrive-outbound
   -h, --help            this help
 
 Results: bench/results/<YYYY-MM-DD>.md and .json (today's file is replaced).
@@ -37,9 +38,10 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 
-// The bench stack's own ports, set before the profile is loaded.
-process.env.CRM_SYNC_TEST_API_PORT = '54371';
-process.env.CRM_SYNC_TEST_DB_PORT = '54372';
+// The bench stack's own ports (CRM_SYNC_BENCH_API_PORT / _DB_PORT move
+// them), set before the profile is loaded.
+process.env.CRM_SYNC_TEST_API_PORT = process.env.CRM_SYNC_BENCH_API_PORT ?? '54371';
+process.env.CRM_SYNC_TEST_DB_PORT = process.env.CRM_SYNC_BENCH_DB_PORT ?? '54372';
 
 ensureDependencies();
 const { runBenchmarks, workloadNames } = await import('./bench/runner.mjs');

@@ -1,6 +1,7 @@
 // The benchmark report: each figure beside its target, the machine it ran
 // on, and how each workload was measured. Markdown for people, JSON (the
 // same result object) for tools.
+import { pipedriveVerdicts, renderPipedrive } from './pipedrive.mjs';
 
 const targets = {
   ingestEventsPerSecond: 2_000,
@@ -113,10 +114,11 @@ export function verdicts(result) {
   } else {
     rows.push({ measure: 'sync-worker CPU per invocation', result: 'no sync-worker runs logged', target: `< ${int(targets.workerCpuMs)} ms`, met: null });
   }
+  rows.push(...pipedriveVerdicts(result));
   return rows;
 }
 
-function table(headers, rows) {
+export function table(headers, rows) {
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
@@ -124,6 +126,22 @@ function bulkRow(r) {
   return [r.label, int(r.apiCalls), int(r.writeCalls), int(r.callsByKind.object_read ?? 0), int((r.callsByKind.association_read ?? 0) + (r.callsByKind.association_write ?? 0)),
     `${int(r.rateLimited429)}`, ms(r.firstWriteAfterMs), secs(r.elapsedMs), int(r.recordsPerSecond),
     `${int(r.writeCallMs?.p50)} / ${int(r.gapBetweenWritesMs?.p50)} ms`, `${r.watchdogWorkerCalls}`];
+}
+
+/** The paced and saturated webhook runs side by side (see delivery-runs.mjs). */
+export function deliveryRunsTable(p, s) {
+  const col = (f) => [f(p), f(s)];
+  return table(['', 'paced', 'saturated'], [
+    ['requests / failed', ...col((r) => `${int(r.requests)} / ${int(r.failedRequests)}${Object.keys(r.failures).length ? ` (${Object.entries(r.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`)],
+    ['events queued', ...col((r) => int(r.acceptedEvents))],
+    ['events/s (whole run)', ...col((r) => int(r.eventsPerSecond))],
+    ['events/s per second: min / median / max', ...col((r) => `${int(r.eventsPerSecondBySecond.min)} / ${int(r.eventsPerSecondBySecond.p50)} / ${int(r.eventsPerSecondBySecond.max)}`)],
+    ['ack latency at the sender p50 / p95 / p99', ...col((r) => trio(r.ackLatencyMs))],
+    ['ack latency max', ...col((r) => ms(r.ackLatencyMs.max))],
+    ['at the gateway p50 / p95 / p99', ...col((r) => trio(r.serverSide?.gatewayMs))],
+    ['in the handler (verify, parse, store) p50 / p95 / p99', ...col((r) => trio(r.serverSide?.handlerMs))],
+    ['deliveries that waited for a free slot', `${int(p.deliveriesThatWaitedForASlot)}`, '–'],
+  ]);
 }
 
 export function renderMarkdown(result) {
@@ -143,18 +161,7 @@ export function renderMarkdown(result) {
     const { paced: p, saturated: s } = w.ingest;
     out.push('## Webhook ingest', '');
     out.push(`Signed deliveries of 100 \`contact.propertyChange\` events to \`/functions/v1/hubspot-webhook\`, at most ${p.concurrency} in flight (HubSpot's default per account). Every event has its own objectId and eventId, so each one is stored in \`sync.webhook_receipts\` and queued on \`crm_inbound\`; the sync worker runs meanwhile as it would (kicked by pg_net). Paced: a delivery starts every ${int(100_000 / p.targetEventsPerSecond)} ms for ${secs(p.durationMs)}, and its latency counts from its scheduled start (a delivery that waited for a free slot is charged the wait). Saturated: ${s.concurrency} senders post back to back for ${secs(s.durationMs)}. Each run follows ${secs(p.warmUpMs)} of uncounted warm-up.`, '');
-    const col = (f) => [f(p), f(s)];
-    out.push(table(['', 'paced', 'saturated'], [
-      ['requests / failed', ...col((r) => `${int(r.requests)} / ${int(r.failedRequests)}${Object.keys(r.failures).length ? ` (${Object.entries(r.failures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`)],
-      ['events queued', ...col((r) => int(r.acceptedEvents))],
-      ['events/s (whole run)', ...col((r) => int(r.eventsPerSecond))],
-      ['events/s per second: min / median / max', ...col((r) => `${int(r.eventsPerSecondBySecond.min)} / ${int(r.eventsPerSecondBySecond.p50)} / ${int(r.eventsPerSecondBySecond.max)}`)],
-      ['ack latency at the sender p50 / p95 / p99', ...col((r) => trio(r.ackLatencyMs))],
-      ['ack latency max', ...col((r) => ms(r.ackLatencyMs.max))],
-      ['at the gateway p50 / p95 / p99', ...col((r) => trio(r.serverSide?.gatewayMs))],
-      ['in the handler (verify, parse, store) p50 / p95 / p99', ...col((r) => trio(r.serverSide?.handlerMs))],
-      ['deliveries that waited for a free slot', `${int(p.deliveriesThatWaitedForASlot)}`, '–'],
-    ]), '');
+    out.push(deliveryRunsTable(p, s), '');
   }
 
   if (w.latency) {
@@ -187,6 +194,8 @@ export function renderMarkdown(result) {
     out.push('## Backfill and reconciliation', '');
     out.push(`${int(b.contacts)} contacts seeded in a simulator of their own, then one \`backfill\` job through \`sync-jobs\` (its chain of bounded runs, each kicked by pg_net) with the limit raised out of the way, so the figure is how fast the local side ingests: ${int(b.backfill.landed)} contacts mapped in ${secs(b.backfill.elapsedMs)} over ${b.backfill.invocations} runs. Then a \`reconcile\` job over the same records (${secs(b.reconcile.elapsedMs)}, ${int(b.reconcile.invocations)} runs), and a second backfill under the Starter limit (100 requests / 10 s), sampled for ${secs(b.rateLimited.sampleMs)} once running: ${int(b.rateLimited.records)} records. Each page of 100 contacts costs one call from the connection's budget (the company reference comes with the list call). Peak memory is the high-water mark (VmHWM) of the sync-jobs worker process, Deno runtime included.`, '');
   }
+
+  out.push(...renderPipedrive(result));
 
   const cpu = w.workerCpu;
   if (cpu) {

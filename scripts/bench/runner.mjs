@@ -13,6 +13,7 @@ import { loadProfile, localJwtSecret, repoRoot } from '../stack/profiles.mjs';
 import { fileLog, startServices } from '../stack/services.mjs';
 import { describeMachine, loadAverage } from './machine.mjs';
 import { renderMarkdown, verdicts } from './report.mjs';
+import { pipedriveModes, pipedriveWorkloadNames, runPipedriveWorkloads } from './pipedrive.mjs';
 import { startSimulator } from './simulator-process.mjs';
 import { sleep, until } from './engine-state.mjs';
 import { backfillAtScale } from './workloads/backfill.mjs';
@@ -22,7 +23,7 @@ import { propagationLatency } from './workloads/propagation-latency.mjs';
 import { webhookIngest } from './workloads/webhook-ingest.mjs';
 import { webhookTimes, workerCpu } from './workloads/worker-cpu.mjs';
 
-export const workloadNames = ['latency', 'bulk', 'ingest', 'naive', 'backfill'];
+export const workloadNames = ['latency', 'bulk', 'ingest', 'naive', 'backfill', ...pipedriveWorkloadNames];
 
 export const modes = {
   quick: { ingestMs: 15_000, latencySamples: 30, bulkRecords: 2_000, bulkSteadyRounds: 3, naiveSample: 200, backfillRecords: 100_000,
@@ -30,6 +31,7 @@ export const modes = {
   full: { ingestMs: 60_000, latencySamples: 60, bulkRecords: 10_000, bulkSteadyRounds: 3, naiveSample: 400, backfillRecords: 1_000_000,
           limitedSampleMs: 60_000 },
 };
+for (const [mode, settings] of Object.entries(pipedriveModes)) Object.assign(modes[mode], settings);
 
 const resultsDir = path.join(repoRoot, 'bench', 'results');
 
@@ -86,6 +88,7 @@ export async function runBenchmarks({ quick, only }) {
     machine: describeMachine(),
     stack: { profile: profile.name, folder: path.relative(repoRoot, profile.dir), apiPort: profile.apiPort, dbPort: profile.dbPort },
     settings,
+    selected,
     workloads: {},
     errors: {},
     phases: [],
@@ -121,6 +124,7 @@ export async function runBenchmarks({ quick, only }) {
       functionUrl: (name) => `${profile.apiUrl}/functions/v1/${name}`,
       log: (line) => log.info(line),
       logFile,
+      logDir: profile.logDir,
     };
 
     log.step('starting two HubSpot simulators (100 requests / 10 s per token)');
@@ -187,6 +191,8 @@ export async function runBenchmarks({ quick, only }) {
       };
       await phase('backfill', () => backfillAtScale(ctx, { records: settings.backfillRecords, limitedSampleMs: settings.limitedSampleMs }));
     }
+    await runPipedriveWorkloads(ctx, { selected, settings, phase, addSimulator: (sim) => simulators.push(sim), retireConnection, webhookTimes,
+      step: (line) => log.step(line) });
     await sleep(500);
     result.workloads.workerCpu = workerCpu(logFile, result.phases);
   } catch (error) {

@@ -27,14 +27,18 @@ export function startSimulator(options) {
 }
 
 /**
- * Starts a Pipedrive simulator (one company) on a free port, like startSimulator.
- * @param {{ name: string, logDir: string, token: string, companyId: number, rateLimit: number,
- *           dailyBudget: number, webhookTimeScale: number }} options
+ * Starts a Pipedrive simulator (one company) on a free port, like
+ * startSimulator. Webhooks go where the subscriptions made on connecting
+ * point. `seed` picks its fake data and field keys (the simulator's default: 1).
+ * @param {{ name: string, logDir: string, token: string, companyId: number, rateLimit: number, seed?: number,
+ *           dailyBudget?: number, webhookTimeScale?: number }} options
  */
 export function startPipedriveSimulator(options) {
   return startSimulatorProcess({ ...options, label: 'Pipedrive', script: mainScript('pipedrive'), args: [
     '--token', options.token, '--company-id', String(options.companyId), '--rate-limit', String(options.rateLimit),
-    '--daily-budget', String(options.dailyBudget), '--webhook-time-scale', String(options.webhookTimeScale),
+    ...(options.seed === undefined ? [] : ['--seed', String(options.seed)]),
+    ...(options.dailyBudget === undefined ? [] : ['--daily-budget', String(options.dailyBudget)]),
+    ...(options.webhookTimeScale === undefined ? [] : ['--webhook-time-scale', String(options.webhookTimeScale)]),
   ] });
 }
 

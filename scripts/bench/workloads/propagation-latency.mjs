@@ -9,7 +9,24 @@
 import { summarize } from '../stats.mjs';
 import { sleep, until } from '../engine-state.mjs';
 
-const pollMs = 10;
+export const pollMs = 10;
+
+/**
+ * Makes `samples` changes one at a time, ~spacingMs apart, each timed from
+ * just before `change(value)` until `arrived(value)` holds: the latencies in ms.
+ */
+export async function timeChanges(what, { samples, spacingMs }, valueOf, change, arrived) {
+  const latencies = [];
+  for (let i = 0; i < samples; i++) {
+    const value = valueOf(i);
+    const started = performance.now();
+    await change(value);
+    await until(what, () => arrived(value), { timeoutMs: 60_000, intervalMs: pollMs });
+    latencies.push(performance.now() - started);
+    await sleep(spacingMs);
+  }
+  return latencies;
+}
 
 export async function propagationLatency(ctx, { samples, spacingMs = 300 }) {
   const { sql, syncSim: sim, sync } = ctx;
@@ -22,31 +39,12 @@ export async function propagationLatency(ctx, { samples, spacingMs = 300 }) {
   const remoteId = created.id;
   await sleep(1_000); // let the creation's trailing events settle
 
-  const inbound = [];
-  for (let i = 0; i < samples; i++) {
-    const value = `Inbound ${i} ${Math.random().toString(36).slice(2, 8)}`;
-    const started = performance.now();
-    await sim.control('PATCH', `/objects/contacts/${remoteId}`, { properties: { firstname: value } });
-    await until('a HubSpot edit to reach Postgres', async () => {
-      const [row] = await sql`select first_name from crm.contacts where id = ${localId}`;
-      return row?.first_name === value;
-    }, { timeoutMs: 60_000, intervalMs: pollMs });
-    inbound.push(performance.now() - started);
-    await sleep(spacingMs);
-  }
-
-  const outbound = [];
-  for (let i = 0; i < samples; i++) {
-    const value = `Outbound ${i} ${Math.random().toString(36).slice(2, 8)}`;
-    const started = performance.now();
-    await sql`update crm.contacts set last_name = ${value} where id = ${localId}`;
-    await until('a Postgres edit to reach HubSpot', async () => {
-      const record = await sim.control('GET', `/objects/contacts/${remoteId}`);
-      return record.properties.lastname === value;
-    }, { timeoutMs: 60_000, intervalMs: pollMs });
-    outbound.push(performance.now() - started);
-    await sleep(spacingMs);
-  }
+  const inbound = await timeChanges('a HubSpot edit to reach Postgres', { samples, spacingMs }, (i) => `Inbound ${i} ${Math.random().toString(36).slice(2, 8)}`,
+    (value) => sim.control('PATCH', `/objects/contacts/${remoteId}`, { properties: { firstname: value } }),
+    async (value) => (await sql`select first_name from crm.contacts where id = ${localId}`)[0]?.first_name === value);
+  const outbound = await timeChanges('a Postgres edit to reach HubSpot', { samples, spacingMs }, (i) => `Outbound ${i} ${Math.random().toString(36).slice(2, 8)}`,
+    (value) => sql`update crm.contacts set last_name = ${value} where id = ${localId}`,
+    async (value) => (await sim.control('GET', `/objects/contacts/${remoteId}`)).properties.lastname === value);
 
   return {
     samples,

@@ -13,7 +13,7 @@
 // counted. The sync worker keeps running as it would.
 import { signedDeliveryHeaders } from '../hubspot-signature.mjs';
 import { sleep } from '../engine-state.mjs';
-import { perSecond, summarize } from '../stats.mjs';
+import { pacedRun, saturatedRun } from '../delivery-runs.mjs';
 
 const eventsPerRequest = 100;
 
@@ -59,79 +59,10 @@ function createSender(ctx) {
   };
 }
 
-function summarizeRun(samples, { durationMs, measureFrom }) {
-  const ok = samples.filter((s) => s.status === 200);
-  const failures = {};
-  for (const s of samples) if (s.error) failures[s.error] = (failures[s.error] ?? 0) + 1;
-  const acceptedEvents = ok.reduce((sum, s) => sum + s.accepted, 0);
-  return {
-    requests: samples.length,
-    failedRequests: samples.length - ok.length,
-    failures,
-    acceptedEvents,
-    notQueuedEvents: ok.length * eventsPerRequest - acceptedEvents,
-    eventsPerSecond: acceptedEvents / (durationMs / 1000),
-    eventsPerSecondBySecond: summarize(perSecond(ok.map((s) => ({ at: s.at, count: s.accepted })), measureFrom, durationMs)),
-    ackLatencyMs: summarize(ok.map((s) => s.latencyMs)),
-  };
-}
-
-/** As many deliveries as `concurrency` senders can get answered, for durationMs. */
-async function saturated(ctx, { durationMs, warmUpMs, concurrency }) {
-  const deliver = createSender(ctx);
-  const samples = [];
-  const measureFrom = Date.now() + warmUpMs;
-  const measureUntil = measureFrom + durationMs;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < measureUntil) {
-      const sentAt = performance.now();
-      const result = await deliver();
-      const at = Date.now();
-      if (at >= measureFrom && at < measureUntil) samples.push({ ...result, at, latencyMs: performance.now() - sentAt });
-    }
-  }));
-  return { durationMs, warmUpMs, concurrency, window: { from: measureFrom, to: Date.now() }, ...summarizeRun(samples, { durationMs, measureFrom }) };
-}
-
-/** Deliveries started on schedule at eventsPerSecond, at most `concurrency` in flight. */
-async function paced(ctx, { durationMs, warmUpMs, concurrency, eventsPerSecond }) {
-  const deliver = createSender(ctx);
-  const intervalMs = (1000 * eventsPerRequest) / eventsPerSecond;
-  const samples = [];
-  const startedAt = performance.now();
-  const measureFrom = Date.now() + warmUpMs;
-  const total = Math.floor((warmUpMs + durationMs) / intervalMs);
-  let inFlight = 0;
-  let waitingForSlot = 0;
-  const slotFreed = [];
-  const running = [];
-  for (let i = 0; i < total; i++) {
-    const scheduled = startedAt + i * intervalMs;
-    const delay = scheduled - performance.now();
-    if (delay > 0) await sleep(delay);
-    if (inFlight >= concurrency) {
-      waitingForSlot++;
-      await new Promise((resolve) => slotFreed.push(resolve));
-    }
-    inFlight++;
-    running.push((async () => {
-      const result = await deliver();
-      inFlight--;
-      slotFreed.shift()?.();
-      const at = Date.now();
-      if (i * intervalMs >= warmUpMs) samples.push({ ...result, at, latencyMs: performance.now() - scheduled });
-    })());
-  }
-  await Promise.all(running);
-  const measured = summarizeRun(samples, { durationMs, measureFrom });
-  return { durationMs, warmUpMs, concurrency, targetEventsPerSecond: eventsPerSecond, deliveriesThatWaitedForASlot: waitingForSlot,
-    window: { from: measureFrom, to: Date.now() }, ...measured };
-}
-
 export async function webhookIngest(ctx, { durationMs, warmUpMs = 3_000, concurrency = 10, targetEventsPerSecond = 2_000 }) {
   // Paced first, while the worker has no backlog from the saturated run.
-  const pacedRun = await paced(ctx, { durationMs, warmUpMs, concurrency, eventsPerSecond: targetEventsPerSecond });
+  const paced = await pacedRun(createSender(ctx), { durationMs, warmUpMs, concurrency, eventsPerSecond: targetEventsPerSecond, eventsPerRequest });
   await sleep(2_000);
-  const saturatedRun = await saturated(ctx, { durationMs, warmUpMs, concurrency });
-  return { eventsPerRequest, paced: pacedRun, saturated: saturatedRun };
+  const saturated = await saturatedRun(createSender(ctx), { durationMs, warmUpMs, concurrency, eventsPerRequest });
+  return { eventsPerRequest, paced, saturated };
 }

@@ -41,17 +41,17 @@ export function workerCpu(logFile, phases, budgetMs = 2_000) {
  * range: the handler's own measure (its JSON log line's "ms": verify, parse,
  * store) and the gateway's (handler plus the hop through the gateway).
  */
-export function webhookTimes(logFile, from, to) {
-  const gateway = readGatewayLog(logFile).filter((e) => e.fn === 'hubspot-webhook' && e.at >= from && e.at <= to);
+export function webhookTimes(logFile, from, to, fn = 'hubspot-webhook') {
+  const gateway = readGatewayLog(logFile).filter((e) => e.fn === fn && e.at >= from && e.at <= to);
   const handlerMs = [];
   if (fs.existsSync(logFile)) {
     for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
-      const match = line.match(/^(\S+) \[hubspot-webhook\] (\{.*\})$/);
-      if (!match) continue;
+      const match = line.match(/^(\S+) \[([\w-]+)\] (\{.*\})$/);
+      if (!match || match[2] !== fn) continue;
       const at = Date.parse(match[1]);
       if (at < from || at > to) continue;
       try {
-        const entry = JSON.parse(match[2]);
+        const entry = JSON.parse(match[3]);
         if (entry.status === 200 && typeof entry.ms === 'number') handlerMs.push(entry.ms);
       } catch { /* not a request line */ }
     }

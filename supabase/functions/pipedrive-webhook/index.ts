@@ -7,7 +7,7 @@ const store = createWebhookStore(env.SUPABASE_DB_URL, 'pipedrive');
 
 Deno.serve(createPipedriveWebhookHandler({
   findConnections: store.findConnections,
-  receiveEvents: store.receiveEvents,
+  receiveEvents: store.receiveEventsGrouped,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   now: Date.now,
   log: (entry) => console.log(JSON.stringify(entry)),

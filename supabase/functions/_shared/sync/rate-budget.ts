@@ -7,6 +7,14 @@ import type { SyncDb } from './sync-db.ts';
 export interface RateBudget {
   /** Resolves when `requests` costing `tokens` in all may be sent; throws when the wait would pass the deadline. */
   take(requests?: number, tokens?: number): Promise<void>;
+  /**
+   * Like take, for one call whose answer is awaited: call `answered()` once
+   * the answer (or the failure) is in. The grant then counts in the burst
+   * window from that moment, by which the request certainly arrived, instead
+   * of from the grant plus a fixed margin: no 429 however long calls take,
+   * and only each call's round trip lost.
+   */
+  takeForCall?(tokens?: number): Promise<{ answered(): Promise<void> }>;
   /** Pauses the whole connection (all workers) after a 429 or an outage. */
   pause(ms: number, reason: string): Promise<void>;
 }
@@ -19,20 +27,41 @@ export class BudgetExhaustedError extends Error {
 }
 
 export function createRateBudget(
-  db: Pick<SyncDb, 'takeRateBudget' | 'pauseConnection'>,
+  db: Pick<SyncDb, 'takeRateBudget' | 'settleRateBudget' | 'pauseConnection'>,
   connectionId: string,
   deadline: () => number,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   now: () => number = Date.now,
 ): RateBudget {
-  return {
-    async take(requests = 1, tokens = 0) {
+  // One grant asked for at a time: the writers of a run that wait for the
+  // budget queue here, and only the first asks the database, instead of all
+  // of them polling it and waking together each time a slot frees up.
+  let turn: Promise<unknown> = Promise.resolve();
+  /** Waits for the grant; resolves with its id (meaningful when taken until answered). */
+  const grant = (requests: number, tokens: number, untilAnswered: boolean) => {
+    const mine = turn.then(async () => {
       for (;;) {
-        const { granted, wait_ms } = await db.takeRateBudget(connectionId, requests, tokens);
-        if (granted) return;
+        const { granted, wait_ms, grant_id } = await db.takeRateBudget(connectionId, requests, tokens, untilAnswered);
+        if (granted) return grant_id;
         if (now() + wait_ms > deadline()) throw new BudgetExhaustedError(wait_ms);
         await sleep(wait_ms);
       }
+    });
+    turn = mine.catch(() => {});
+    return mine;
+  };
+  return {
+    async take(requests = 1, tokens = 0) {
+      await grant(requests, tokens, false);
+    },
+    async takeForCall(tokens = 0) {
+      const grantId = await grant(1, tokens, true);
+      return {
+        async answered() {
+          // Unsettled, the grant counts as in flight for a while longer: slower, never unsafe.
+          await db.settleRateBudget(connectionId, grantId as string, 1).catch(() => {});
+        },
+      };
     },
     async pause(ms, reason) {
       await db.pauseConnection(connectionId, ms, reason);

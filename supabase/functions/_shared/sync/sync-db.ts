@@ -49,6 +49,13 @@ export interface OutboundResult {
 
 const json = (sql: Sql, value: unknown) => sql.json(value as Parameters<Sql['json']>[0]);
 
+/** An answer of sync.take_rate_budget; grant_id (a bigint as text) names a grant taken until answered. */
+export interface RateGrant {
+  granted: boolean;
+  wait_ms: number;
+  grant_id: string | null;
+}
+
 export function createSyncDb(sql: Sql) {
   return {
     async readQueue(queue: QueueName, visibilitySeconds: number, limit: number): Promise<QueueMessage[]> {
@@ -171,9 +178,12 @@ export function createSyncDb(sql: Sql) {
       const rows = values.map((v) => ({ kind: v.kind, remote_value: v.remoteValue, direction, entity_type: v.entityType, local_id: v.localId ?? null }));
       await sql`select sync.report_unmapped_values(${connectionId}, ${json(sql, rows)})`;
     },
-    async takeRateBudget(connectionId: string, requests: number, tokens = 0): Promise<{ granted: boolean; wait_ms: number }> {
-      const [row] = await sql`select * from sync.take_rate_budget(${connectionId}, ${requests}, ${tokens})`;
-      return row as { granted: boolean; wait_ms: number };
+    async takeRateBudget(connectionId: string, requests: number, tokens = 0, untilAnswered = false): Promise<RateGrant> {
+      const [row] = await sql`select granted, wait_ms, grant_id::text from sync.take_rate_budget(${connectionId}, ${requests}, ${tokens}, ${untilAnswered})`;
+      return row as RateGrant;
+    },
+    async settleRateBudget(connectionId: string, grantId: string, requests: number): Promise<void> {
+      await sql`select sync.settle_rate_budget(${connectionId}, ${grantId}::bigint, ${requests})`;
     },
     async noteCreateAttempts(connectionId: string, entityType: EntityType, localIds: string[]): Promise<Map<string, string>> {
       if (!localIds.length) return new Map();

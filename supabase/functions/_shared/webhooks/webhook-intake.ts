@@ -115,8 +115,14 @@ export function unstorableJson(value: unknown): string | null {
       if (item.includes('\u0000') || !item.isWellFormed()) return 'a string holds U+0000 or a lone surrogate';
     } else if (item !== null && typeof item === 'object') {
       if (depth >= MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
-      const entries = Array.isArray(item) ? item : Object.entries(item).flat();
-      for (const child of entries) pending.push([child, depth + 1]);
+      if (Array.isArray(item)) {
+        for (const child of item) pending.push([child, depth + 1]);
+      } else {
+        for (const key in item) {
+          if (!Object.hasOwn(item, key)) continue;
+          pending.push([key, depth + 1], [(item as Record<string, unknown>)[key], depth + 1]);
+        }
+      }
     }
   }
   return null;

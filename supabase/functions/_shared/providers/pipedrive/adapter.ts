@@ -310,8 +310,12 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
   };
 }
 
-/** Writes in flight at once: Pipedrive has no batch writes, and one at a time would leave the burst budget unused. */
-export const writeConcurrency = 8;
+/**
+ * Writes in flight at once: Pipedrive has no batch writes, and one at a time
+ * would leave the burst budget unused. Enough for a Growth plan's burst (40
+ * per 2 s) to go out at once; the budget, not this, sets the pace.
+ */
+export const writeConcurrency = 40;
 
 /**
  * Writes records (Pipedrive has no batch writes), a few at a time, each

@@ -107,4 +107,25 @@ describe('createPipedriveCaller', () => {
     const error = await api.call((a) => a.deals.getDeals({})).catch((e) => e);
     expect(error).toMatchObject({ kind: 'unavailable' });
   });
+
+  it('counts a call from its answer where the budget can: granted before the request, answered after it, failures too', async () => {
+    for (const status of [200, 500]) {
+      const events: string[] = [];
+      const budget = {
+        ...recordingBudget(),
+        takeForCall: async (tokens = 0) => {
+          events.push(`grant ${tokens}`);
+          return { answered: async () => void events.push('answered') };
+        },
+      };
+      const fetchImpl = (async () => {
+        events.push('request');
+        return new Response(JSON.stringify({ success: status === 200, data: { id: 1 } }), { status });
+      }) as unknown as typeof fetch;
+      const api = createPipedriveCaller({ apiToken: 'tok-123', basePath: 'http://x', budget, fetch: fetchImpl });
+      await api.call((a) => a.persons.getPerson({ id: 1 })).catch(() => {});
+      expect(events).toEqual(['grant 1', 'request', 'answered']);
+      expect(budget.taken).toEqual([]);
+    }
+  });
 });

@@ -71,14 +71,22 @@ export function budgetedFetchAdapter(budget: RateBudget, fetchImpl: typeof fetch
   return async (config: AxiosLikeConfig) => {
     const url = String(config.url);
     const method = (config.method ?? 'get').toUpperCase();
-    await budget.take(1, tokenCost(method, url));
-    const response = await fetchImpl(url, {
-      method,
-      headers: headersOf(config),
-      body: method === 'GET' || method === 'HEAD' || config.data === undefined ? undefined : (config.data as BodyInit),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await response.text();
+    const cost = tokenCost(method, url);
+    // Counted in the burst window from its answer where the budget can (see RateBudget.takeForCall).
+    const grant = budget.takeForCall ? await budget.takeForCall(cost) : await budget.take(1, cost);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetchImpl(url, {
+        method,
+        headers: headersOf(config),
+        body: method === 'GET' || method === 'HEAD' || config.data === undefined ? undefined : (config.data as BodyInit),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await response.text();
+    } finally {
+      await grant?.answered();
+    }
     if (!response.ok) {
       let body: unknown = text;
       try {

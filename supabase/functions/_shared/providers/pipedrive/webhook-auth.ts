@@ -27,7 +27,8 @@ export function parseBasicAuthorization(
   } catch {
     return { ok: false, reason: 'malformed_credentials' };
   }
-  const credentials = Uint8Array.from(binary, (char) => char.charCodeAt(0));
+  const credentials = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) credentials[i] = binary.charCodeAt(i);
   if (!credentials.includes(0x3a)) return { ok: false, reason: 'malformed_credentials' }; // no ':'
   return { ok: true, credentials };
 }
