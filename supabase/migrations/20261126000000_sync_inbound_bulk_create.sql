@@ -139,8 +139,9 @@ begin
 
   select coalesce(array_agg(c.value ->> 'remote_id'), array[]::text[]) into mapped_meanwhile
     from jsonb_array_elements(p_changes) c
-    join sync.identity_map m
-      on m.connection_id = p_connection_id and m.entity_type = p_entity_type and m.remote_id = c.value ->> 'remote_id'
+    join lateral (select m.remote_updated_at from sync.identity_map m
+                   where m.connection_id = p_connection_id and m.entity_type = p_entity_type
+                     and m.remote_id = c.value ->> 'remote_id' limit 1) m on true
    where (c.value ->> 'expected_unmapped')::boolean
      and m.remote_updated_at < (c.value ->> 'remote_updated_at')::timestamptz;
 
