@@ -232,6 +232,8 @@ export async function startGateway(options) {
   };
 }
 
+const hopByHopHeaders = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
 function proxy(req, res, { worker, port, path: targetPath, wallClockMs, log }) {
   const started = Date.now();
   const child = worker.child;
@@ -242,9 +244,20 @@ function proxy(req, res, { worker, port, path: targetPath, wallClockMs, log }) {
     host: '127.0.0.1', port, method: req.method, path: targetPath,
     headers: { ...req.headers, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' },
   }, (upstreamRes) => {
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+    // Hop-by-hop headers describe the gateway-to-function connection, not the client's: a function that
+    // answers before reading a large body says "connection: close", and passing that on would cut the
+    // client off while it is still sending, so it would see a reset instead of the answer.
+    const headers = Object.fromEntries(Object.entries(upstreamRes.headers).filter(([name]) => !hopByHopHeaders.has(name)));
+    res.writeHead(upstreamRes.statusCode ?? 502, headers);
     upstreamRes.pipe(res);
+    upstreamRes.once('end', drainRequest);
   });
+  // What the function did not read of the body is read and dropped, so the client can finish sending.
+  const drainRequest = () => {
+    if (req.complete) return;
+    req.unpipe(upstream);
+    req.resume();
+  };
 
   // Wall clock: the hosted runtime terminates the worker; so do we.
   const timer = setTimeout(() => {
@@ -262,6 +275,7 @@ function proxy(req, res, { worker, port, path: targetPath, wallClockMs, log }) {
   child?.once('exit', onWorkerExit);
 
   upstream.on('error', () => {
+    drainRequest();
     if (!finished && !res.headersSent) setTimeout(onWorkerExit, 50);
   });
   res.on('close', () => {

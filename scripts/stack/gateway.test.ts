@@ -15,13 +15,19 @@ const functions: Record<string, string> = {
   slow: `Deno.serve(async () => { await new Promise((r) => setTimeout(r, 10_000)); return new Response('late'); });`,
   hog: `const keep: unknown[] = []; Deno.serve(() => { for (;;) keep.push(new Array(1_000_000).fill(Math.random())); });`,
   broken: `throw new Error('boom at boot');`,
+  // Answers before reading the body, as a function does with a body over its limit.
+  early: `Deno.serve(async (req) => {
+    const reader = req.body!.getReader();
+    for (let read = 0; read < 1_000_000;) read += (await reader.read()).value?.length ?? 1_000_000;
+    return Response.json({ error: 'payload_too_large' }, { status: 413 });
+  });`,
 };
 for (const [name, code] of Object.entries(functions)) {
   fs.mkdirSync(path.join(dir, name));
   fs.writeFileSync(path.join(dir, name, 'index.ts'), code);
 }
 fs.mkdirSync(path.join(dir, '_shared'));
-fs.writeFileSync(path.join(dir, 'config.toml'), '[functions.open]\nverify_jwt = false\n');
+fs.writeFileSync(path.join(dir, 'config.toml'), '[functions.open]\nverify_jwt = false\n[functions.early]\nverify_jwt = false\n');
 
 let gateway: Awaited<ReturnType<typeof startGateway>>;
 const port = 54300 + Math.floor(Math.random() * 15);
@@ -49,6 +55,17 @@ describe('local functions gateway', () => {
     expect(body).toMatchObject({ method: 'POST', body: 'hello', env: 'from-gateway' });
   }, 30_000);
 
+  it("gives the client a function's early answer although the client is still sending a large body", async () => {
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(url('early'), { method: 'POST', body: big });
+      expect(res.status).toBe(413);
+      // The function's "connection: close" is not passed on: the client would be cut off while still sending.
+      expect(res.headers.get('connection')).not.toBe('close');
+      expect(await res.json()).toEqual({ error: 'payload_too_large' });
+    }
+  }, 60_000);
+
   it('verifies the JWT unless config.toml turns verify_jwt off', async () => {
     expect((await fetch(url('echo'))).status).toBe(401);
     const expired = signJwt({ role: 'anon', exp: 1 }, secret);
@@ -59,7 +76,7 @@ describe('local functions gateway', () => {
   }, 30_000);
 
   it('lists functions and answers 404 for unknown ones, never listing _shared', async () => {
-    expect(await (await fetch(`http://127.0.0.1:${port}/functions/v1/`)).json()).toEqual({ functions: ['broken', 'echo', 'hog', 'open', 'slow'] });
+    expect(await (await fetch(`http://127.0.0.1:${port}/functions/v1/`)).json()).toEqual({ functions: ['broken', 'early', 'echo', 'hog', 'open', 'slow'] });
     expect((await fetch(url('_shared'), { headers: auth })).status).toBe(404);
     expect((await fetch(url('missing'), { headers: auth })).status).toBe(404);
   });
