@@ -197,11 +197,12 @@ export function createSyncDb(sql: Sql) {
     async pauseConnection(connectionId: string, ms: number, reason: string): Promise<void> {
       await sql`select sync.pause_connection(${connectionId}, ${Math.ceil(ms)}, ${reason})`;
     },
-    async holdWorkerLease(seconds: number): Promise<void> {
-      await sql`select sync.hold_worker_lease(${seconds})`;
+    /** Holds (or extends) this run's own lease: others see a worker running until it is released or expires. */
+    async holdWorkerLease(runId: string, seconds: number): Promise<void> {
+      await sql`select sync.hold_worker_lease(${seconds}, ${runId})`;
     },
-    async releaseWorkerLease(): Promise<void> {
-      await sql`select sync.release_worker_lease()`;
+    async releaseWorkerLease(runId: string): Promise<void> {
+      await sql`select sync.release_worker_lease(${runId})`;
     },
   };
 }

@@ -78,6 +78,7 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
   const stopAt = () => deadline() - Math.min(10_000, options.budgetMs / 3);
   const maxMessages = options.maxMessages ?? defaultWorkerOptions.maxMessages;
   let claimed = 0;
+  const runId = crypto.randomUUID();
   try {
     while (now() < stopAt()) {
       if (claimed >= maxMessages) {
@@ -86,20 +87,20 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
         report.moreWork = true;
         break;
       }
-      await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
+      await deps.db.holdWorkerLease(runId, Math.ceil(options.budgetMs / 1000) + 30);
       let inbound = await deps.db.readQueue('crm_inbound', options.visibilitySeconds, options.batchSize);
       let outbound = await deps.db.readQueue('crm_outbound', options.visibilitySeconds, options.batchSize);
       if (inbound.length === 0 && outbound.length === 0) {
         // Empty: release the lease, then look once more. Work queued while the
         // lease was held did not kick anyone, so this run must pick it up.
-        await deps.db.releaseWorkerLease();
+        await deps.db.releaseWorkerLease(runId);
         inbound = await deps.db.readQueue('crm_inbound', options.visibilitySeconds, options.batchSize);
         outbound = await deps.db.readQueue('crm_outbound', options.visibilitySeconds, options.batchSize);
         if (inbound.length === 0 && outbound.length === 0) {
           report.moreWork = false;
           break;
         }
-        await deps.db.holdWorkerLease(Math.ceil(options.budgetMs / 1000) + 30);
+        await deps.db.holdWorkerLease(runId, Math.ceil(options.budgetMs / 1000) + 30);
       }
       report.batches++;
       claimed += inbound.length + outbound.length;
@@ -127,7 +128,7 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
       report.moreWork = inbound.length === options.batchSize || outbound.length === options.batchSize;
     }
   } finally {
-    await deps.db.releaseWorkerLease();
+    await deps.db.releaseWorkerLease(runId);
   }
   if (report.moreWork) await deps.kickNextRun();
   report.elapsedMs = now() - started;
