@@ -20,7 +20,8 @@ Options:
                         pipedrive-ingest, pipedrive-latency, pipedrive-outbound
   -h, --help            this help
 
-Results: bench/results/<YYYY-MM-DD>.md and .json (today's file is replaced).
+Results: bench/results/<YYYY-MM-DD>.md and .json (today's file is replaced); a run with
+--only writes bench/results/<YYYY-MM-DD>-<names>.md and .json instead.
 Logs of the benchmark stack: .stack/test-54372/logs/`;
 
 const args = process.argv.slice(2);

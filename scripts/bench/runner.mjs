@@ -184,7 +184,7 @@ export async function runBenchmarks({ quick, only }) {
       ctx.newPortal = async (name) => {
         const info = { token: `pat-na1-bench-${name}`, clientSecret: `bench-${name}-client-secret`, portalId: 71_000_003, appId: 5_100_003 };
         const sim = await startSimulator({ name, logDir: profile.logDir, tokens: [info.token], portalId: info.portalId, appId: info.appId,
-          clientSecret: info.clientSecret, rateLimit: 100 });
+          clientSecret: info.clientSecret, rateLimit: 100, heapMb: 12_288 });
         simulators.push(sim);
         const { connectionId } = await connectPortal(ctx, sim, { name, ...info });
         return { sim, connectionId };
@@ -210,7 +210,8 @@ export async function runBenchmarks({ quick, only }) {
   result.durationMs = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
   result.verdicts = verdicts(result);
   fs.mkdirSync(resultsDir, { recursive: true });
-  const base = path.join(resultsDir, result.startedAt.slice(0, 10));
+  // A run of some workloads only is kept beside the day's full (or --quick) run, not over it.
+  const base = path.join(resultsDir, result.startedAt.slice(0, 10) + (only ? `-${only.join('-')}` : ''));
   fs.writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   const markdown = renderMarkdown(result);
   fs.writeFileSync(`${base}.md`, markdown);

@@ -15,7 +15,7 @@ const mainScript = (crm) => path.join(repoRoot, 'scripts', 'simulators', crm, 'm
  * Starts a HubSpot simulator on a free port. Resolves with { url, control(), stop() }
  * once it listens.
  * @param {{ name: string, logDir: string, tokens: string[], portalId: number, appId: number,
- *           clientSecret: string, webhookUrl?: string, rateLimit: number }} options
+ *           clientSecret: string, webhookUrl?: string, rateLimit: number, heapMb?: number }} options
  */
 export function startSimulator(options) {
   return startSimulatorProcess({ ...options, label: 'HubSpot', script: mainScript('hubspot'), args: [
@@ -42,9 +42,11 @@ export function startPipedriveSimulator(options) {
   ] });
 }
 
-/** @param {{ name: string, label: string, logDir: string, script: string, args: string[] }} options */
+/** @param {{ name: string, label: string, logDir: string, script: string, args: string[], heapMb?: number }} options */
 async function startSimulatorProcess(options) {
-  const args = ['run', '--no-prompt', '--config', path.join(repoRoot, 'deno.json'), '-A', options.script, '--port', '0', ...options.args];
+  // A simulator holding a million records needs more than V8's default heap.
+  const heap = options.heapMb ? [`--v8-flags=--max-old-space-size=${options.heapMb}`] : [];
+  const args = ['run', '--no-prompt', '--config', path.join(repoRoot, 'deno.json'), ...heap, '-A', options.script, '--port', '0', ...options.args];
   fs.mkdirSync(options.logDir, { recursive: true });
   const logStream = fs.createWriteStream(path.join(options.logDir, `simulator-${options.name}.log`), { flags: 'a' });
   const child = spawn(denoBin, args, { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
