@@ -166,6 +166,7 @@ export function inboundStateOf(row: InboundStateRow): InboundState {
     localUpdatedAt: row.local_updated_at,
     localDeleted: row.local_deleted ?? false,
     matched: false,
+    remoteWrittenAt: row.remote_written_at ?? null,
   };
 }
 

@@ -22,6 +22,8 @@ export interface InboundState {
   matched: boolean;
   /** Fields of the record held for manual review (sync.held_conflict_fields). */
   held?: string[];
+  /** The modification time of the engine's last write to the CRM record (identity_map.remote_written_at). */
+  remoteWrittenAt?: string | null;
 }
 
 /** The rules in force and the CRM side of the comparison. */
@@ -82,7 +84,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
     return { change: { ...head, set: { ...fields }, base: { ...fields }, references: { ...remote.references } }, conflicts: [] };
   }
 
-  const remoteIsNewer = toMillis(remote.remoteUpdatedAt) > (state.localUpdatedAt ? toMillis(state.localUpdatedAt) : 0);
+  // When the CRM last modified the record: later than the local change, and not the engine's own write there.
+  const modifiedAt = toMillis(remote.modifiedAt ?? remote.remoteUpdatedAt);
+  const modifiedLater = modifiedAt > (state.localUpdatedAt ? toMillis(state.localUpdatedAt) : 0) &&
+    !(state.remoteWrittenAt && modifiedAt === toMillis(state.remoteWrittenAt));
   const held = new Set(state.held ?? []);
   const set: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
@@ -128,7 +133,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
       // A local deletion loses only to a later edit in the CRM, one the shadow does not hold yet. A change
       // already applied, seen again (a redelivered webhook, a reconciliation) is no reason to restore, even
       // when it looks later: Pipedrive's whole-second times date a user's change to the end of its second.
-      restore: state.localDeleted && remoteIsNewer && remoteEdited,
+      // Nor is a change the shadow lacks when the record was last modified before the deletion (a read
+      // dated later is not a later edit) or by the engine's own write: that change came before the write,
+      // not provably after the deletion.
+      restore: state.localDeleted && modifiedLater && remoteEdited,
     },
     conflicts,
   };

@@ -224,4 +224,16 @@ describe('write versions', () => {
     expect(echo.occurredAt).toBe(Date.parse(updated.remoteUpdatedAt));
     expect(Date.parse(made.remoteUpdatedAt)).toBeLessThanOrEqual(echo.occurredAt);
   });
+
+  it('a read is versioned no earlier than the read, and keeps the update_time as when the record was last modified', async () => {
+    const [made] = await adapter.createRecords('contact', [
+      { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000011', fields: { email: 'read@x.example', first_name: 'Read' }, references: {} },
+    ]);
+    if (!made.ok) throw new Error('create failed');
+    const readAt = Date.now();
+    const [read] = await adapter.fetchRecords('contact', [made.remoteId]);
+    // Nothing changed since the engine's write: last modified exactly then (identity_map.remote_written_at).
+    expect(read.modifiedAt).toBe(made.remoteUpdatedAt);
+    expect(Date.parse(read.remoteUpdatedAt)).toBeGreaterThanOrEqual(readAt);
+  });
 });

@@ -53,6 +53,11 @@ export function versionAt(updateTime: string, since: string): string {
   return updateTime > since ? updateTime : since;
 }
 
+/** A record as read at `since`: versioned by versionAt, its update_time kept as when it was last modified. */
+function asRead(record: RemoteRecord, since: string): RemoteRecord {
+  return { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, since), modifiedAt: record.remoteUpdatedAt };
+}
+
 /**
  * The version of a record the engine wrote: exactly its update_time, which is
  * the time its webhook echo is dated at (webhook-events.ts, eventTime). The
@@ -188,8 +193,7 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
   }
 
   const listing = createPipedriveListing(api, (entityType, object, item, readAt) => {
-    const record = toUnified(entityType, object, item, maps, fieldMap);
-    return { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, readAt) };
+    return asRead(toUnified(entityType, object, item, maps, fieldMap), readAt);
   });
 
   return {
@@ -207,7 +211,7 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
           const item = found.get(parseRemoteId(entityType, remoteId).id);
           const record = item ? toUnified(entityType, object, item, maps, fieldMap) : undefined;
           records.push(record
-            ? { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, readAt) }
+            ? asRead(record, readAt)
             : { entityType, remoteId, remoteUpdatedAt: readAt, archived: true, fields: {}, references: {}, unmapped: [] });
         }
       }
