@@ -226,7 +226,10 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
         const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, { create: true, references: input.references });
         // Noted as each write starts, so records a stopped batch never sent cost no search on retry.
         const since = (await attempts.note(entityType, [input.localId])).get(input.localId);
-        const record = (since ? await findCreated(object, body, since) : undefined) ?? await create(object, body);
+        const found = since ? await findCreated(object, body, since) : undefined;
+        // A person is found by its email and holds what the earlier attempt sent: what changed since is written too,
+        // so the shadow recorded is what Pipedrive holds.
+        const record = found && object === 'person' ? await update(object, found.id as number, body) : found ?? await create(object, body);
         created.push(input.localId);
         return {
           localId: input.localId, ok: true, remoteId: remoteIdOf(object, record.id as number),
@@ -354,14 +357,17 @@ async function writeEach<I extends { localId: string }>(inputs: I[], results: Wr
   }
 }
 
-/** What a create sent, found in a record: the same name, title or subject, the same references. */
+/**
+ * What a create sent, found in a record: a person by its email (its name may have been edited since, in the app or
+ * in Pipedrive), else the same name, title or subject, the same references.
+ */
 export function sameCreate(object: PipedriveObject, body: Json, item: Json): boolean {
   const same = (key: string) => body[key] === undefined || (body[key] ?? null) === (item[key] ?? null);
   switch (object) {
     case 'person': {
       const email = (body.emails as { value: string }[] | undefined)?.[0]?.value?.toLowerCase();
       const emails = ((item.emails as { value: string }[] | undefined) ?? []).map((e) => e.value.toLowerCase());
-      return same('name') && same('org_id') && (!email || emails.includes(email));
+      return email ? emails.includes(email) : same('name') && same('org_id');
     }
     case 'organization':
       return same('name');
