@@ -82,6 +82,14 @@ describe('syncOutbound', () => {
     expect(db.queued).toEqual([{ connection_id: CONNECTION, entity_type: 'deal', local_id: L1, op: 'upsert' }]);
   });
 
+  it('records a record created anew in place of one the CRM deleted, not as a copy', async () => {
+    const restored = [{ ...row(L1, '2026-11-01T10:00:00.000Z'), remote_id: '555', remote_deleted: true }];
+    const db = fakeDb([restored, restored], [{ local_id: L1, remote_id: '555' }]);
+    const outcome = await syncOutbound(db, adapter, CONNECTION, [message(1, L1)]);
+    expect(db.recorded.map((r) => [r.local_id, r.remote_id])).toEqual([[L1, '900']]);
+    expect(outcome.stats.created).toBe(1);
+  });
+
   it('queues nothing when no record changed meanwhile', async () => {
     const rows = [row(L1, '2026-11-01T10:00:00.000Z')];
     const db = fakeDb([rows, rows]);

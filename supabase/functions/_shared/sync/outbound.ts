@@ -7,7 +7,7 @@ import type { CrmAdapter, WriteResult } from '../providers/adapter.ts';
 import { ConflictPolicy } from './conflict-policy.ts';
 import { syncErasures } from './erase-outbound.ts';
 import { applyRecords, entityOrder, type InboundStats } from './inbound.ts';
-import { type OutboundUpdate, planOutbound } from './plan-outbound.ts';
+import { type OutboundState, type OutboundUpdate, planOutbound } from './plan-outbound.ts';
 import type { OutboundResult, QueueMessage, SyncDb } from './sync-db.ts';
 import { sameValue, toMillis } from './values.ts';
 
@@ -132,7 +132,7 @@ async function syncEntity(
 
   for (const batch of chunks(plan.creates, writeBatchSize)) {
     const results = await adapter.createRecords(entityType, batch);
-    const copies = await removeCopies(db, adapter, connectionId, entityType, results);
+    const copies = await removeCopies(db, adapter, connectionId, entityType, results, byLocal);
     outcome.stats.created += results.filter((r) => r.ok && !copies.has(r.localId)).length;
     if (copies.size > 0) {
       // Compared again with the record each is mapped to now.
@@ -211,11 +211,12 @@ async function syncEntity(
  * keeps two. Returns their local ids.
  */
 async function removeCopies(db: OutboundDb, adapter: CrmAdapter, connectionId: string, entityType: EntityType,
-                            results: WriteResult[]): Promise<Set<string>> {
+                            results: WriteResult[], planned: Map<string, OutboundState>): Promise<Set<string>> {
   const made = results.filter((r): r is Extract<WriteResult, { ok: true }> => r.ok);
   if (made.length === 0) return new Set();
   const mapped = new Map((await db.remoteIdsOfLocal(connectionId, made.map((r) => r.localId))).map((m) => [m.local_id, m.remote_id]));
-  const copies = made.filter((r) => mapped.has(r.localId) && mapped.get(r.localId) !== r.remoteId);
+  // (A record created anew in place of one deleted there is still mapped to the deleted one.)
+  const copies = made.filter((r) => mapped.has(r.localId) && ![r.remoteId, planned.get(r.localId)?.remote_id].includes(mapped.get(r.localId)));
   if (copies.length > 0) await adapter.archiveRecords(entityType, copies.map((r) => ({ localId: r.localId, remoteId: r.remoteId })));
   return new Set(copies.map((r) => r.localId));
 }
