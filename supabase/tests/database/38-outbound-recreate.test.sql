@@ -1,8 +1,10 @@
 -- A record deleted in the CRM and restored locally is created there anew:
--- record_outbound_results maps the local record to the new remote record in
--- place of the deleted one, and still refuses a second live mapping.
+-- load_inbound_state says the CRM's deletion is known (its late webhook
+-- echo does not delete the restored record), record_outbound_results maps
+-- the local record to the new remote record in place of the deleted one, and
+-- still refuses a second live mapping.
 begin;
-select plan(3);
+select plan(4);
 
 insert into crm.tenants (id, name, slug) values ('aaaaaaaa-0000-4000-8000-000000000000', 'Recreate', 'recreate');
 insert into sync.connections (id, tenant_id, provider, account_id) values
@@ -17,6 +19,10 @@ select sync.record_outbound_results('aaaaaaaa-0000-4000-8000-0000000000c1', 'con
    "base": {"email": "r@x.io"}, "base_references": {}, "deleted": true},
   {"local_id": "aaaaaaaa-0000-4000-8000-000000000002", "remote_id": "person:902", "remote_updated_at": "2026-11-01T10:00:00Z",
    "base": {"email": "s@x.io"}, "base_references": {}}]$$);
+
+select results_eq($$select remote_id, remote_deleted from sync.load_inbound_state('aaaaaaaa-0000-4000-8000-0000000000c1', 'contact',
+                     array['person:901', 'person:902'])$$,
+  $$values ('person:901', true), ('person:902', false)$$, 'load_inbound_state says which CRM deletions are known');
 
 select sync.record_outbound_results('aaaaaaaa-0000-4000-8000-0000000000c1', 'contact', $$[
   {"local_id": "aaaaaaaa-0000-4000-8000-000000000001", "remote_id": "person:911", "remote_updated_at": "2026-11-01T10:05:00Z",

@@ -24,6 +24,8 @@ export interface InboundState {
   held?: string[];
   /** The modification time of the engine's last write to the CRM record (identity_map.remote_written_at). */
   remoteWrittenAt?: string | null;
+  /** The mapped CRM record is known to be deleted there (the engine archived it, or applied that deletion). */
+  remoteDeleted?: boolean;
 }
 
 /** The rules in force and the CRM side of the comparison. */
@@ -67,6 +69,16 @@ export interface FieldConflict {
 export interface InboundDecision {
   change: InboundChange;
   conflicts: FieldConflict[];
+}
+
+/**
+ * A deletion known already, seen again (the webhook of the engine's own
+ * archive, late) while the local record is live: it was restored since by a
+ * later edit elsewhere, and is created in this CRM anew (plan-outbound.ts).
+ * Nothing to apply.
+ */
+export function isKnownDeletion(remote: RemoteRecord, state: InboundState): boolean {
+  return remote.archived && state.remoteDeleted === true && state.local !== null && !state.localDeleted;
 }
 
 export function resolveInbound(remote: RemoteRecord, state: InboundState, context: ResolveContext): InboundDecision {
