@@ -129,6 +129,12 @@ describe('resolveInbound', () => {
     expect(resolveInbound(remote({ first_name: 'C' }, { remoteUpdatedAt: '2026-03-01T12:00:00.001Z' }), written).change.restore).toBe(true);
   });
 
+  it('keeps a locally deleted record deleted when the CRM change the shadow lacks is what the local record holds', () => {
+    // The engine's own write of the local edit, read before its result was recorded.
+    const unrecorded = state({ first_name: 'B' }, { first_name: 'A' }, { localDeleted: true });
+    expect(resolveInbound(remote({ first_name: 'B' }), unrecorded).change.restore).toBe(false);
+  });
+
   it('keeps a locally deleted record deleted when a later-dated remote record holds nothing new (a change seen again)', () => {
     expect(resolveInbound(remote({ first_name: 'B' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
   });

@@ -110,7 +110,8 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
     // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
     const hasBase = !state.matched;
     const remoteChanged = !hasBase || !sameValue(remoteValue, state.base[field]);
-    remoteEdited ||= remoteChanged;
+    // (A value the local record holds too is no news: the engine's own write, perhaps not recorded yet.)
+    remoteEdited ||= remoteChanged && !sameValue(remoteValue, localValue);
     if (held.has(field)) {
       // Awaiting review: the local value stays; a new CRM value refreshes the open conflict's snapshot.
       if (remoteChanged) {
