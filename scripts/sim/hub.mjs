@@ -13,9 +13,9 @@ export const crmNames = ['hubspot', 'pipedrive'];
  * @param {object} options
  * @param {import('postgres').Sql} options.sql
  * @param {(body: object) => Promise<{ status: number, body: any }>} options.connect calls the connections function
- * @param {{ hubspot?: { sim: any, token: string, clientSecret: string, portalId: number },
- *           pipedrive?: { sim: any, token: string, companyId: number, rateLimit: number, dailyBudget: number } }} options.crms
- *   the simulators the seed's tenant connects to
+ * @param {{ hubspot?: { sim: any, token: string, clientSecret: string, portalId: number, rateLimit?: number, intervalMs?: number },
+ *           pipedrive?: { sim: any, token: string, companyId: number, rateLimit: number, intervalMs?: number, dailyBudget: number } }} options.crms
+ *   the simulators the seed's tenant connects to, with their rate limits (requests per window), which the connections take
  * @param {string} options.name the tenant's name
  * @returns {Promise<{ tenantId: string, crms: any[], close(): Promise<void> }>}
  */
@@ -33,20 +33,21 @@ export async function openHub({ sql, connect, crms, name }) {
   };
   try {
     if (crms.hubspot) {
-      const { sim, token, clientSecret, portalId } = crms.hubspot;
+      const { sim, token, clientSecret, portalId, rateLimit, intervalMs = 10_000 } = crms.hubspot;
       await sim.control('POST', '/reset', {});
       const connectionId = await connected('HubSpot', await connect({
         tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, api_base_url: sim.url,
+        ...(rateLimit ? { rate_limit: { max_requests: rateLimit, interval_ms: intervalMs } } : {}),
       }));
       await sim.control('PUT', '/webhooks', { subscriptions: 'default', batchWindowMs: 20 });
       drivers.push(createHubSpotDriver({ control: sim.control, connectionId, portalId }));
     }
     if (crms.pipedrive) {
-      const { sim, token, companyId, rateLimit, dailyBudget } = crms.pipedrive;
+      const { sim, token, companyId, rateLimit, intervalMs = 2_000, dailyBudget } = crms.pipedrive;
       await sim.control('POST', '/reset', { keepWebhookSettings: true });
       const connectionId = await connected('Pipedrive', await connect({
         tenant_id: tenantId, provider: 'pipedrive', api_token: token, api_base_url: sim.url,
-        rate_limit: { max_requests: rateLimit, interval_ms: 2_000 }, daily_limit: dailyBudget,
+        rate_limit: { max_requests: rateLimit, interval_ms: intervalMs }, daily_limit: dailyBudget,
       }));
       drivers.push(createPipedriveDriver({ control: sim.control, connectionId, companyId }));
     }

@@ -17,9 +17,13 @@ import { runSeed } from './convergence.mjs';
 import { openHub } from './hub.mjs';
 import { propertyNames } from './properties.mjs';
 
-const hubspot = { token: 'pat-na1-sim', clientSecret: 'sim-client-secret', portalId: 71_000_009, appId: 5_100_009 };
-// Limits generous enough that the run is about conflicts, not throttling (injected 429s still come).
-const pipedrive = { token: 'pd-sim-api-token', companyId: 8_100_009, rateLimit: 200, dailyBudget: 100_000_000, webhookTimeScale: 0.002 };
+// Limits generous enough that the run is about conflicts, not throttling (injected 429s still come), over a
+// one-second window: a 429 says so (X-HubSpot-RateLimit-Interval-Milliseconds, x-ratelimit-reset), and the
+// engine waits a second, not the ten (HubSpot) or two (Pipedrive) of the real accounts' windows.
+const hubspot = { token: 'pat-na1-sim', clientSecret: 'sim-client-secret', portalId: 71_000_009, appId: 5_100_009,
+                  rateLimit: 100, intervalMs: 1_000 };
+const pipedrive = { token: 'pd-sim-api-token', companyId: 8_100_009, rateLimit: 100, intervalMs: 1_000, dailyBudget: 100_000_000,
+                    webhookTimeScale: 0.002 };
 
 export async function runSimulation({ seeds, seed: firstSeed, records, ops, strategies, crms: crmNames }) {
   const profile = loadProfile('test');
@@ -52,13 +56,15 @@ export async function runSimulation({ seeds, seed: firstSeed, records, ops, stra
     log.step(`starting the ${crmNames.join(' and ')} simulator(s)`);
     if (crmNames.includes('hubspot')) {
       const sim = await startSimulator({ name: 'sim', logDir: profile.logDir, tokens: [hubspot.token], portalId: hubspot.portalId,
-        appId: hubspot.appId, clientSecret: hubspot.clientSecret, webhookUrl: fn.functionUrl('hubspot-webhook'), rateLimit: 1_000 });
+        appId: hubspot.appId, clientSecret: hubspot.clientSecret, webhookUrl: fn.functionUrl('hubspot-webhook'), rateLimit: hubspot.rateLimit });
       sims.push(sim);
+      await sim.control('PUT', '/rate-limit', { maxPerInterval: hubspot.rateLimit, intervalMs: hubspot.intervalMs });
       hubCrms.hubspot = { sim, ...hubspot };
     }
     if (crmNames.includes('pipedrive')) {
       const sim = await startPipedriveSimulator({ name: 'sim', logDir: profile.logDir, ...pipedrive });
       sims.push(sim);
+      await sim.control('PUT', '/rate-limit', { burstLimit: pipedrive.rateLimit, burstWindowMs: pipedrive.intervalMs });
       hubCrms.pipedrive = { sim, ...pipedrive };
     }
     const catchUp = reconcileConnections((method, route, body) => call('sync-jobs', method, route, body));

@@ -23,10 +23,14 @@ afterEach(async () => {
   pd = hs = undefined;
 });
 
-/** A tenant connected to a HubSpot and a Pipedrive simulator of its own, as the simulation drives it. */
+/**
+ * A tenant connected to a HubSpot and a Pipedrive simulator of its own, as the simulation drives it: one-second
+ * rate-limit windows, so an injected 429 pauses a connection for a second (as its headers say).
+ */
 async function openHub(seed: number): Promise<Parameters<typeof runSeed>[0]> {
-  hs = await startHubSpotSync(`convergence-${seed}`, { rateLimit: { maxPerInterval: 1_000, intervalMs: 10_000 } });
-  pd = await startPipedriveSync(`convergence-${seed}`, { rateLimit: { burstLimit: 200 } }, { sql: hs.sql, tenantId: hs.tenantId });
+  hs = await startHubSpotSync(`convergence-${seed}`, { rateLimit: { maxPerInterval: 100, intervalMs: 1_000 } });
+  pd = await startPipedriveSync(`convergence-${seed}`, { rateLimit: { burstLimit: 100, burstWindowMs: 1_000 } },
+                                { sql: hs.sql, tenantId: hs.tenantId });
   const { env } = pd;
   return {
     sql: hs.sql,

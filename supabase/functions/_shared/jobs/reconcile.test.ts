@@ -107,5 +107,7 @@ describe('compareRecord', () => {
     ]);
     expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { localDeleted: true }))).toEqual([]);
     expect(compareRecord(remote({}, { archived: true }), state(null, {}))).toEqual([]);
+    // Its deletion known already: the record was restored here since, and goes to the CRM anew.
+    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { remoteDeleted: true }))).toEqual([]);
   });
 });

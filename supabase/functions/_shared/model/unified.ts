@@ -104,6 +104,12 @@ export interface RemoteRecord<E extends EntityType = EntityType> {
   entityType: E;
   remoteId: string;
   remoteUpdatedAt: string;
+  /**
+   * When the CRM last modified the record, where remoteUpdatedAt is a version
+   * dated otherwise (Pipedrive: the moment of the read, when later than the
+   * whole-second update_time). Absent: remoteUpdatedAt is that time.
+   */
+  modifiedAt?: string;
   archived: boolean;
   fields: FieldsOf<E>;
   references: Partial<Record<ReferenceName, string | null>>;

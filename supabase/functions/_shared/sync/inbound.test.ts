@@ -17,7 +17,7 @@ const deal = (remoteId: string, localId?: string): RemoteRecord => ({
   fields: { name: 'Deal', amount: 100 }, references: {}, unmapped: [], ...(localId ? { localId } : {}),
 });
 
-function fakeDb(locals: OutboundState[]) {
+function fakeDb(locals: OutboundState[], mapped: Record<string, unknown>[] = []) {
   const applied: InboundChange[] = [];
   const db = {
     applied,
@@ -25,7 +25,8 @@ function fakeDb(locals: OutboundState[]) {
     async loadConflictStrategies() { return []; },
     async heldConflictFields() { return new Map(); },
     async loadInboundState(_c: string, _e: string, remoteIds: string[]) {
-      return remoteIds.map((remote_id) => ({ remote_id, local_id: null, remote_updated_at: null, base: {}, base_references: {}, local: null, local_updated_at: null, local_deleted: null }));
+      return remoteIds.map((remote_id) => mapped.find((m) => m.remote_id === remote_id) ??
+        ({ remote_id, local_id: null, remote_updated_at: null, base: {}, base_references: {}, local: null, local_updated_at: null, local_deleted: null }));
     },
     async loadOutboundState(_c: string, _e: string, localIds: string[]) {
       return locals.filter((l) => localIds.includes(l.local_id));
@@ -76,6 +77,28 @@ describe('a new remote record that carries a local id (the engine created it; it
     const db = fakeDb([local()]);
     await applyRecords(db, CONNECTION, 'deal', [deal('901', 'not-a-uuid')], stats());
     expect(db.applied[0].local_id).toBeUndefined();
+  });
+});
+
+describe('a CRM deletion the engine knows already', () => {
+  const mappedDeleted = (localDeleted: boolean) => ({
+    remote_id: '901', local_id: L1, remote_updated_at: '2026-11-01T10:00:00Z', base: {}, base_references: {},
+    local: { id: L1, name: 'Deal', deleted_at: localDeleted ? '2026-11-01T10:00:00Z' : null }, local_updated_at: updatedAt.toISOString(),
+    local_deleted: localDeleted, remote_deleted: true,
+  });
+
+  it('does not delete the local record restored since (the webhook of the engine\'s own archive, late)', async () => {
+    const db = fakeDb([], [mappedDeleted(false)]);
+    const counted = stats();
+    await applyRecords(db, CONNECTION, 'deal', [{ ...deal('901'), archived: true }], counted);
+    expect(db.applied).toEqual([]);
+    expect(counted.stale).toBe(1);
+  });
+
+  it('applies a deletion the engine did not know of', async () => {
+    const db = fakeDb([], [{ ...mappedDeleted(false), remote_deleted: false }]);
+    await applyRecords(db, CONNECTION, 'deal', [{ ...deal('901'), archived: true }], stats());
+    expect(db.applied).toEqual([expect.objectContaining({ remote_id: '901', deleted: true })]);
   });
 });
 

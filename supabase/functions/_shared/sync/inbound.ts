@@ -6,7 +6,14 @@
 import type { EntityType, RemoteRecord } from '../model/unified.ts';
 import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
 import { ConflictPolicy } from './conflict-policy.ts';
-import { type FieldConflict, type InboundChange, type InboundState, type ResolveContext, resolveInbound } from './resolve-inbound.ts';
+import {
+  type FieldConflict,
+  type InboundChange,
+  type InboundState,
+  isKnownDeletion,
+  type ResolveContext,
+  resolveInbound,
+} from './resolve-inbound.ts';
 import type { InboundStateRow, SyncDb } from './sync-db.ts';
 import { toMillis } from './values.ts';
 
@@ -113,6 +120,10 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
   let pending = records;
   for (let attempt = 0; attempt <= maxRetries && pending.length > 0; attempt++) {
     const states = await loadStates(db, connectionId, entityType, pending, attempt === 0 ? preloaded : undefined);
+    const known = pending.filter((r) => isKnownDeletion(r, states.get(r.remoteId)!));
+    stats.stale += known.length;
+    pending = pending.filter((r) => !known.includes(r));
+    if (pending.length === 0) break;
     await markHeldFields(db, connectionId, entityType, states);
     const changes: InboundChange[] = [];
     const conflicts = new Map<string, FieldConflict[]>();
@@ -166,6 +177,8 @@ export function inboundStateOf(row: InboundStateRow): InboundState {
     localUpdatedAt: row.local_updated_at,
     localDeleted: row.local_deleted ?? false,
     matched: false,
+    remoteWrittenAt: row.remote_written_at ?? null,
+    remoteDeleted: row.remote_deleted ?? false,
   };
 }
 

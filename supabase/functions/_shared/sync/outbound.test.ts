@@ -21,12 +21,14 @@ const row = (localId: string, updatedAt: string): OutboundState => ({
   local_references: { company: null, contact: null },
 });
 
-function fakeDb(loads: OutboundState[][]) {
+function fakeDb(loads: OutboundState[][], mapped: { local_id: string; remote_id: string }[] = []) {
   const queued: Record<string, unknown>[] = [];
   const db = {
     queued,
+    recorded: [] as { local_id: string; remote_id: string }[],
     async loadOutboundState() { return loads.shift() ?? []; },
-    async recordOutboundResults() {},
+    async recordOutboundResults(_c: string, _e: string, results: { local_id: string; remote_id: string }[]) { db.recorded.push(...results); },
+    async remoteIdsOfLocal() { return mapped; },
     async reportUnmapped() {},
     merged: [] as string[],
     async recordRemoteMerge(_c: string, _e: string, mergedRemoteId: string) { db.merged.push(mergedRemoteId); },
@@ -34,7 +36,7 @@ function fakeDb(loads: OutboundState[][]) {
     async heldConflictFields() { return new Map(); },
     async loadConflictStrategies() { return []; },
   };
-  return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[] };
+  return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[]; recorded: { local_id: string; remote_id: string }[] };
 }
 
 const adapter: CrmAdapter = {
@@ -63,6 +65,29 @@ describe('syncOutbound', () => {
     expect(outcome.stats.created).toBe(2);
     expect(outcome.done.sort()).toEqual([1, 2]);
     expect(db.queued).toEqual([{ connection_id: CONNECTION, entity_type: 'deal', local_id: L1, op: 'upsert' }]);
+  });
+
+  it('removes from the CRM a record created while another run mapped it, and compares it again with the mapped one', async () => {
+    const rows = [row(L1, '2026-11-01T10:00:00.000Z'), row(L2, '2026-11-01T10:00:00.000Z')];
+    const db = fakeDb([rows, rows], [{ local_id: L1, remote_id: '777' }]);
+    const archived: unknown[] = [];
+    const outcome = await syncOutbound(db, { ...adapter, archiveRecords: async (_e, inputs) => {
+      archived.push(...inputs);
+      return [];
+    } }, CONNECTION, [message(1, L1), message(2, L2)]);
+    expect(archived).toEqual([{ localId: L1, remoteId: '900' }]);
+    expect(db.recorded.map((r) => [r.local_id, r.remote_id])).toEqual([[L2, '901']]);
+    expect(outcome.stats.created).toBe(1);
+    expect(outcome.done.sort()).toEqual([1, 2]);
+    expect(db.queued).toEqual([{ connection_id: CONNECTION, entity_type: 'deal', local_id: L1, op: 'upsert' }]);
+  });
+
+  it('records a record created anew in place of one the CRM deleted, not as a copy', async () => {
+    const restored = [{ ...row(L1, '2026-11-01T10:00:00.000Z'), remote_id: '555', remote_deleted: true }];
+    const db = fakeDb([restored, restored], [{ local_id: L1, remote_id: '555' }]);
+    const outcome = await syncOutbound(db, adapter, CONNECTION, [message(1, L1)]);
+    expect(db.recorded.map((r) => [r.local_id, r.remote_id])).toEqual([[L1, '900']]);
+    expect(outcome.stats.created).toBe(1);
   });
 
   it('queues nothing when no record changed meanwhile', async () => {

@@ -7,7 +7,7 @@ import type { CrmAdapter, WriteResult } from '../providers/adapter.ts';
 import { ConflictPolicy } from './conflict-policy.ts';
 import { syncErasures } from './erase-outbound.ts';
 import { applyRecords, entityOrder, type InboundStats } from './inbound.ts';
-import { type OutboundUpdate, planOutbound } from './plan-outbound.ts';
+import { type OutboundState, type OutboundUpdate, planOutbound } from './plan-outbound.ts';
 import type { OutboundResult, QueueMessage, SyncDb } from './sync-db.ts';
 import { sameValue, toMillis } from './values.ts';
 
@@ -52,7 +52,7 @@ export interface OutboundOutcome {
 type OutboundDb = Pick<
   SyncDb,
   'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' | 'recordRemoteErasures' |
-  'heldConflictFields' | 'loadConflictStrategies'
+  'heldConflictFields' | 'loadConflictStrategies' | 'remoteIdsOfLocal'
 > & Parameters<typeof applyRecords>[0];
 
 export async function syncOutbound(
@@ -132,8 +132,17 @@ async function syncEntity(
 
   for (const batch of chunks(plan.creates, writeBatchSize)) {
     const results = await adapter.createRecords(entityType, batch);
-    outcome.stats.created += results.filter((r) => r.ok).length;
-    await settle(results, (r) => ({
+    const copies = await removeCopies(db, adapter, connectionId, entityType, results, byLocal);
+    outcome.stats.created += results.filter((r) => r.ok && !copies.has(r.localId)).length;
+    if (copies.size > 0) {
+      // Compared again with the record each is mapped to now.
+      await db.queueOutbound([...copies].map((localId) => ({ connection_id: connectionId, entity_type: entityType, local_id: localId, op: 'upsert' })));
+      for (const localId of copies) {
+        touched.add(localId);
+        outcome.done.push(...(idsByLocal.get(localId) ?? []));
+      }
+    }
+    await settle(results.filter((r) => !copies.has(r.localId)), (r) => ({
       local_id: r.localId, remote_id: r.remoteId, remote_updated_at: r.remoteUpdatedAt,
       base: r.written, base_references: r.references,
     }));
@@ -193,6 +202,23 @@ async function syncEntity(
     outcome.stats.unchanged++;
     outcome.done.push(...ids);
   }
+}
+
+/**
+ * Records mapped to another remote record while this run created them (another
+ * worker run created them too, or the webhook of that creation was matched by
+ * email): the copy made here is removed from the CRM again, so neither side
+ * keeps two. Returns their local ids.
+ */
+async function removeCopies(db: OutboundDb, adapter: CrmAdapter, connectionId: string, entityType: EntityType,
+                            results: WriteResult[], planned: Map<string, OutboundState>): Promise<Set<string>> {
+  const made = results.filter((r): r is Extract<WriteResult, { ok: true }> => r.ok);
+  if (made.length === 0) return new Set();
+  const mapped = new Map((await db.remoteIdsOfLocal(connectionId, made.map((r) => r.localId))).map((m) => [m.local_id, m.remote_id]));
+  // (A record created anew in place of one deleted there is still mapped to the deleted one.)
+  const copies = made.filter((r) => mapped.has(r.localId) && ![r.remoteId, planned.get(r.localId)?.remote_id].includes(mapped.get(r.localId)));
+  if (copies.length > 0) await adapter.archiveRecords(entityType, copies.map((r) => ({ localId: r.localId, remoteId: r.remoteId })));
+  return new Set(copies.map((r) => r.localId));
 }
 
 /**

@@ -62,6 +62,14 @@ describe('planOutbound', () => {
     expect(plan.creates).toEqual([]);
   });
 
+  it('creates anew a live record the CRM deleted (restored here by a later edit elsewhere)', () => {
+    const plan = planOutbound('contact', [row({
+      remote_id: '501', remote_deleted: true, base: { email: 'a@x.io', first_name: 'Ann', custom_fields: {} },
+    })]);
+    expect(plan.creates).toEqual([{ localId: 'L1', fields: { email: 'a@x.io', first_name: 'Ann', custom_fields: {} }, references: {} }]);
+    expect(plan.updates).toEqual([]);
+  });
+
   it('makes a record wait for a referenced record that is not in the CRM yet', () => {
     const plan = planOutbound('contact', [row({ local: { id: 'L1', email: 'a@x.io', company_id: 'C9', deleted_at: null }, local_references: { company: '' } })]);
     expect(plan.waits).toEqual([{ localId: 'L1', dependencies: [{ entityType: 'company', localId: 'C9' }] }]);

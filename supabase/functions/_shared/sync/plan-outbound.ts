@@ -88,7 +88,9 @@ export function planOutbound(entityType: EntityType, rows: OutboundState[], give
       continue;
     }
 
-    if (!row.remote_id) {
+    // Not in this CRM yet, or deleted there and live again here (an edit made after the deletion elsewhere
+    // restored it): created there anew.
+    if (!row.remote_id || row.remote_deleted) {
       const fields = Object.fromEntries(fieldNames.filter((f) => local[f] != null).map((f) => [f, local[f]]));
       const references = Object.fromEntries(Object.entries(refs).filter(([, v]) => v)) as Record<string, string>;
       plan.creates.push({ localId: row.local_id, fields, references });

@@ -115,6 +115,26 @@ describe('resolveInbound', () => {
       state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
   });
 
+  it('keeps a locally deleted record deleted when the CRM change the shadow lacks was made before the deletion', () => {
+    const deleted = state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true });
+    // Read after the deletion (Pipedrive dates a read at the read), but last modified before it: a late webhook's change.
+    expect(resolveInbound(remote({ first_name: 'C' }, { modifiedAt: '2026-03-01T10:59:59.000Z' }), deleted).change.restore).toBe(false);
+    expect(resolveInbound(remote({ first_name: 'C' }, { modifiedAt: '2026-03-01T11:00:01.000Z' }), deleted).change.restore).toBe(true);
+  });
+
+  it("keeps a locally deleted record deleted when the CRM record was last modified by the engine's own write", () => {
+    // A user's change made before the write (its webhook late) is in the record too; the write does not date it.
+    const written = state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true, remoteWrittenAt: '2026-03-01T12:00:00Z' });
+    expect(resolveInbound(remote({ first_name: 'C' }), written).change.restore).toBe(false);
+    expect(resolveInbound(remote({ first_name: 'C' }, { remoteUpdatedAt: '2026-03-01T12:00:00.001Z' }), written).change.restore).toBe(true);
+  });
+
+  it('keeps a locally deleted record deleted when the CRM change the shadow lacks is what the local record holds', () => {
+    // The engine's own write of the local edit, read before its result was recorded.
+    const unrecorded = state({ first_name: 'B' }, { first_name: 'A' }, { localDeleted: true });
+    expect(resolveInbound(remote({ first_name: 'B' }), unrecorded).change.restore).toBe(false);
+  });
+
   it('keeps a locally deleted record deleted when a later-dated remote record holds nothing new (a change seen again)', () => {
     expect(resolveInbound(remote({ first_name: 'B' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
   });

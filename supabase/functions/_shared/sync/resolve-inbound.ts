@@ -22,6 +22,10 @@ export interface InboundState {
   matched: boolean;
   /** Fields of the record held for manual review (sync.held_conflict_fields). */
   held?: string[];
+  /** The modification time of the engine's last write to the CRM record (identity_map.remote_written_at). */
+  remoteWrittenAt?: string | null;
+  /** The mapped CRM record is known to be deleted there (the engine archived it, or applied that deletion). */
+  remoteDeleted?: boolean;
 }
 
 /** The rules in force and the CRM side of the comparison. */
@@ -67,6 +71,16 @@ export interface InboundDecision {
   conflicts: FieldConflict[];
 }
 
+/**
+ * A deletion known already, seen again (the webhook of the engine's own
+ * archive, late) while the local record is live: it was restored since by a
+ * later edit elsewhere, and is created in this CRM anew (plan-outbound.ts).
+ * Nothing to apply.
+ */
+export function isKnownDeletion(remote: RemoteRecord, state: InboundState): boolean {
+  return remote.archived && state.remoteDeleted === true && state.local !== null && !state.localDeleted;
+}
+
 export function resolveInbound(remote: RemoteRecord, state: InboundState, context: ResolveContext): InboundDecision {
   const head = { remote_id: remote.remoteId, remote_updated_at: remote.remoteUpdatedAt };
   const guard = state.localId && state.localUpdatedAt
@@ -82,7 +96,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
     return { change: { ...head, set: { ...fields }, base: { ...fields }, references: { ...remote.references } }, conflicts: [] };
   }
 
-  const remoteIsNewer = toMillis(remote.remoteUpdatedAt) > (state.localUpdatedAt ? toMillis(state.localUpdatedAt) : 0);
+  // When the CRM last modified the record: later than the local change, and not the engine's own write there.
+  const modifiedAt = toMillis(remote.modifiedAt ?? remote.remoteUpdatedAt);
+  const modifiedLater = modifiedAt > (state.localUpdatedAt ? toMillis(state.localUpdatedAt) : 0) &&
+    !(state.remoteWrittenAt && modifiedAt === toMillis(state.remoteWrittenAt));
   const held = new Set(state.held ?? []);
   const set: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
@@ -93,7 +110,8 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
     // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
     const hasBase = !state.matched;
     const remoteChanged = !hasBase || !sameValue(remoteValue, state.base[field]);
-    remoteEdited ||= remoteChanged;
+    // (A value the local record holds too is no news: the engine's own write, perhaps not recorded yet.)
+    remoteEdited ||= remoteChanged && !sameValue(remoteValue, localValue);
     if (held.has(field)) {
       // Awaiting review: the local value stays; a new CRM value refreshes the open conflict's snapshot.
       if (remoteChanged) {
@@ -128,7 +146,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
       // A local deletion loses only to a later edit in the CRM, one the shadow does not hold yet. A change
       // already applied, seen again (a redelivered webhook, a reconciliation) is no reason to restore, even
       // when it looks later: Pipedrive's whole-second times date a user's change to the end of its second.
-      restore: state.localDeleted && remoteIsNewer && remoteEdited,
+      // Nor is a change the shadow lacks when the record was last modified before the deletion (a read
+      // dated later is not a later edit) or by the engine's own write: that change came before the write,
+      // not provably after the deletion.
+      restore: state.localDeleted && modifiedLater && remoteEdited,
     },
     conflicts,
   };

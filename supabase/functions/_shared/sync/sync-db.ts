@@ -36,6 +36,8 @@ export interface InboundStateRow {
   local_deleted: boolean | null;
   /** When the engine last wrote the record (its echo carries this time). */
   remote_written_at?: string | null;
+  /** The mapped record is known to be deleted in the CRM. */
+  remote_deleted?: boolean | null;
 }
 
 export interface OutboundResult {

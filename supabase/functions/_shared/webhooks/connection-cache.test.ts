@@ -81,4 +81,18 @@ describe('createConnectionCache', () => {
     expect((await c.find(['1'])).get('1')).toEqual(connection('1'));
     expect(c.lookups).toHaveLength(2);
   });
+
+  it('forgets an account on demand, known or unknown, if held at least the minimum age', async () => {
+    const c = setup({ known: ['1'] });
+    await c.find(['1', '2']);
+    c.clock.ms = 999;
+    c.find.forget(['1', '2'], 1_000);
+    await c.find(['1', '2']);
+    c.clock.ms = 1_000;
+    c.find.forget(['1', '2'], 1_000);
+    await c.find(['1', '2']);
+    c.find.forget(['1']);
+    await c.find(['1', '2']);
+    expect(c.lookups).toEqual([['1', '2'], ['1', '2'], ['1']]);
+  });
 });

@@ -5,7 +5,8 @@
 // deliveries for a portal nobody connected stays off the database), but apart
 // from the known ones, so a flood of made-up account ids cannot push the
 // connections of real deliveries out of memory. A failed lookup is not
-// remembered.
+// remembered, and an entry that turned out stale (its connection was removed
+// or replaced, e.g. the account was reconnected) can be forgotten at once.
 
 export interface WebhookConnection {
   connectionId: string;
@@ -17,6 +18,16 @@ export interface WebhookConnection {
 
 export type ConnectionLookup = (accountIds: string[]) => Promise<WebhookConnection[]>;
 
+export interface CachedConnectionLookup {
+  (accountIds: string[]): Promise<Map<string, WebhookConnection>>;
+  /**
+   * Drops what is held for these accounts if it was looked up at least
+   * `minAgeMs` ago (so a stream of bad requests costs at most one lookup per
+   * account per `minAgeMs`); the next call looks them up again.
+   */
+  forget(accountIds: string[], minAgeMs?: number): void;
+}
+
 export interface ConnectionCacheOptions {
   ttlMs: number;
   /** Oldest entries are dropped beyond this many accounts. */
@@ -25,6 +36,7 @@ export interface ConnectionCacheOptions {
 }
 
 interface Entry {
+  fetchedAt: number;
   expiresAt: number;
   connection: Promise<WebhookConnection | undefined>;
 }
@@ -33,7 +45,7 @@ interface Entry {
 export function createConnectionCache(
   lookup: ConnectionLookup,
   options: ConnectionCacheOptions,
-): (accountIds: string[]) => Promise<Map<string, WebhookConnection>> {
+): CachedConnectionLookup {
   const entries = new Map<string, Entry>();
   /** Accounts found unknown, with when that answer expires. */
   const unknown = new Map<string, number>();
@@ -60,6 +72,7 @@ export function createConnectionCache(
     const fetched = new Map<string, Promise<WebhookConnection | undefined>>();
     for (const accountId of accountIds) {
       const entry: Entry = {
+        fetchedAt: at,
         expiresAt: at + options.ttlMs,
         connection: byAccount.then((found) => found.get(accountId)),
       };
@@ -78,7 +91,7 @@ export function createConnectionCache(
     return fetched;
   };
 
-  return async (accountIds) => {
+  const find = async (accountIds: string[]) => {
     const at = options.now();
     const wanted = [...new Set(accountIds)];
     const lookups = new Map<string, Promise<WebhookConnection | undefined>>();
@@ -98,4 +111,16 @@ export function createConnectionCache(
     }
     return found;
   };
+
+  const forget = (accountIds: string[], minAgeMs = 0) => {
+    const at = options.now();
+    for (const accountId of accountIds) {
+      const entry = entries.get(accountId);
+      if (entry && at - entry.fetchedAt >= minAgeMs) entries.delete(accountId);
+      const unknownUntil = unknown.get(accountId);
+      if (unknownUntil !== undefined && at - (unknownUntil - options.ttlMs) >= minAgeMs) unknown.delete(accountId);
+    }
+  };
+
+  return Object.assign(find, { forget });
 }

@@ -69,14 +69,16 @@ function harness(options: HarnessOptions = {}) {
   const keys = new Map<string, Set<string>>();
   const logs: WebhookRequestLog[] = [];
   let failLookup = options.failLookup ?? false;
+  let connections = options.connections ?? [acme];
   const handler = createHubSpotWebhookHandler({
     async findConnections(accountIds) {
       lookups.push(accountIds);
       if (failLookup) throw new Error('connection refused');
-      return (options.connections ?? [acme]).filter((c) => accountIds.includes(c.accountId));
+      return connections.filter((c) => accountIds.includes(c.accountId));
     },
     async receiveEvents(connectionId, events) {
       if (options.failStore) throw new Error('could not serialize access');
+      if (!connections.some((c) => c.connectionId === connectionId)) throw new Error(`connection ${connectionId} does not exist`);
       if (options.hangStore) return new Promise(() => {});
       stored.push({ connectionId, events });
       const seen = keys.get(connectionId) ?? new Set();
@@ -102,6 +104,10 @@ function harness(options: HarnessOptions = {}) {
     logs,
     setLookupFailing: (value: boolean) => {
       failLookup = value;
+    },
+    /** What the database holds from now on (a portal reconnected: a new connection for it). */
+    setConnections: (value: WebhookConnection[]) => {
+      connections = value;
     },
     async send(req: Request) {
       const res = await handler(req);
@@ -466,6 +472,20 @@ describe('hubspot-webhook intake', () => {
       await h.send(await signed(batch(4242, 1)));
       await h.send(await signed(batch(4242, 1)));
       expect(h.lookups).toEqual([['4242']]);
+    });
+
+    it('forgets a connection that is gone (the portal was reconnected): the retry reaches the new one', async () => {
+      const h = harness();
+      await h.send(await signed(batch(1001, 1)));
+      h.setConnections([{ ...acme, connectionId: 'conn-acme-reconnected' }]);
+      h.clock.ms += 1_000;
+      const delivery = batch(1001, 2, 2);
+      expect((await h.send(await signed(delivery, { timestamp: h.clock.ms }))).status).toBe(503);
+      expect(await h.send(await signed(delivery, { timestamp: h.clock.ms }))).toEqual({
+        status: 200, body: { accepted: 2, duplicates: 0, ignored: 0 },
+      });
+      expect(h.stored.map((s) => s.connectionId)).toEqual(['conn-acme', 'conn-acme-reconnected']);
+      expect(h.lookups).toEqual([['1001'], ['1001']]);
     });
   });
 

@@ -173,6 +173,8 @@ export function createHubSpotWebhookHandler(deps: HubSpotWebhookDeps): (req: Req
         deadlineMs,
       );
     } catch (error) {
+      // Perhaps the connection held in memory is gone (the portal was reconnected): the retry looks it up again.
+      findConnections.forget(portalIds);
       return storeUnavailable('The events could not be stored; retry later', events, error);
     }
     const counts = {

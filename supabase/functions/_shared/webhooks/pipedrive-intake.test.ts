@@ -62,11 +62,12 @@ function harness(options: { connections?: WebhookConnection[]; failLookup?: bool
   const stored: { connectionId: string; events: ReceivedPipedriveEvent[] }[] = [];
   const seen = new Set<string>();
   const logs: WebhookRequestLog[] = [];
+  let connections = options.connections ?? [acme, paused, noSecret];
   const handler = createPipedriveWebhookHandler({
     async findConnections(accountIds) {
       lookups.push(accountIds);
       if (options.failLookup) throw new Error('connection refused');
-      return (options.connections ?? [acme, paused, noSecret]).filter((c) => accountIds.includes(c.accountId));
+      return connections.filter((c) => accountIds.includes(c.accountId));
     },
     receiveEvents(connectionId, events) {
       if (options.store === 'fail') return Promise.reject(new Error('could not serialize access'));
@@ -86,6 +87,10 @@ function harness(options: { connections?: WebhookConnection[]; failLookup?: bool
     lookups,
     stored,
     logs,
+    /** What the database holds from now on (a company reconnected: a new connection with new webhook credentials). */
+    setConnections: (value: WebhookConnection[]) => {
+      connections = value;
+    },
     async send(req: Request) {
       const res = await handler(req);
       return { status: res.status, body: await res.json() };
@@ -279,6 +284,20 @@ describe('pipedrive-webhook intake', () => {
     expect(res.body.error.code).toBe('unknown_company');
     await h.send(stranger());
     expect(h.lookups).toEqual([['999']]);
+  });
+
+  it('looks a company up again when the held connection refuses the credentials (reconnected), at most once a second', async () => {
+    const h = harness();
+    expect((await h.send(delivery(event()))).status).toBe(200);
+    const reconnected = { ...acme, connectionId: 'conn-acme-reconnected', webhookSecret: 'crm-sync:new-password' };
+    h.setConnections([reconnected]);
+    h.clock.ms += 1_000;
+    const newCredentials = { authorization: basicAuthorization('crm-sync', 'new-password') };
+    expect((await h.send(delivery(event(), newCredentials))).status).toBe(200);
+    expect(h.stored.map((s) => s.connectionId)).toEqual(['conn-acme', 'conn-acme-reconnected']);
+    // Wrong credentials against the freshly looked-up connection: refused without another lookup.
+    for (let i = 0; i < 3; i++) expect((await h.send(delivery(event()))).status).toBe(401);
+    expect(h.lookups).toEqual([['4100001'], ['4100001']]);
   });
 
   it('answers 413 to a body over the limit, declared or streamed', async () => {

@@ -15,6 +15,7 @@ import { dedupeKey, pipedriveWebhookEventSchema } from '../providers/pipedrive/w
 import type { WebhookConnection } from './connection-cache.ts';
 import {
   cachedConnectionLookup,
+  CONNECTION_REFRESH_MIN_AGE_MS,
   checkJsonPost,
   fail,
   type IntakeOutcome,
@@ -112,9 +113,16 @@ export function createPipedriveWebhookHandler(deps: PipedriveWebhookDeps): (req:
     }
 
     const companyId = event.meta.company_id;
+    const lookUp = async () => (await withDeadline(findConnections([companyId]), deadlineMs)).get(companyId);
     let connection: WebhookConnection | undefined;
     try {
-      connection = (await withDeadline(findConnections([companyId]), deadlineMs)).get(companyId);
+      connection = await lookUp();
+      if (connection && !(await credentialsMatch(auth.credentials, connection.webhookSecret))) {
+        // The connection held in memory may be stale (the company was reconnected with new webhook
+        // credentials): looked up again, at most once a second per company.
+        findConnections.forget([companyId], CONNECTION_REFRESH_MIN_AGE_MS);
+        connection = await lookUp();
+      }
     } catch (error) {
       return storeUnavailable('Could not look up the connection; retry later', 1, error);
     }
@@ -134,6 +142,8 @@ export function createPipedriveWebhookHandler(deps: PipedriveWebhookDeps): (req:
         deadlineMs,
       );
     } catch (error) {
+      // Perhaps the connection held in memory is gone: the retry looks it up again.
+      findConnections.forget([companyId]);
       return storeUnavailable('The event could not be stored; retry later', 1, error);
     }
     const counts = { ...result, ignored: 0 };

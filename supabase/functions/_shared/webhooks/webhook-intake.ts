@@ -4,10 +4,12 @@
 // Cheap checks come first, so a flood of bad requests never reaches the
 // database or waits for it.
 import { errorResponse, methodNotAllowed } from '../http.ts';
-import { type ConnectionLookup, createConnectionCache, type WebhookConnection } from './connection-cache.ts';
+import { type CachedConnectionLookup, type ConnectionLookup, createConnectionCache } from './connection-cache.ts';
 import { readBodyWithLimit } from './request-body.ts';
 
 export const CONNECTION_CACHE_TTL_MS = 30_000;
+/** A cached connection that refused a request is looked up again only if held at least this long. */
+export const CONNECTION_REFRESH_MIN_AGE_MS = 1_000;
 const CONNECTION_CACHE_MAX_ENTRIES = 10_000;
 
 export interface ReceiveResult {
@@ -72,7 +74,7 @@ export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 export function cachedConnectionLookup(
   lookup: ConnectionLookup,
   options: { now: () => number; ttlMs?: number },
-): (accountIds: string[]) => Promise<Map<string, WebhookConnection>> {
+): CachedConnectionLookup {
   return createConnectionCache(lookup, {
     ttlMs: options.ttlMs ?? CONNECTION_CACHE_TTL_MS,
     maxEntries: CONNECTION_CACHE_MAX_ENTRIES,

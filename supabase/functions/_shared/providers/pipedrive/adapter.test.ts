@@ -135,6 +135,17 @@ describe('writes', () => {
     expect(attemptsLog.size).toBe(0);
   });
 
+  it('a person whose create answer was lost is found on retry by its email, though its name was edited meanwhile', async () => {
+    await control('POST', '/faults', { mode: 'error', count: 1, pathPrefix: '/api/v2/persons', method: 'POST', status: 502, applyFirst: true });
+    const input = { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000002', fields: { email: 'renamed@x.example', first_name: 'Before' }, references: {} };
+    expect(await adapter.createRecords('contact', [input]).catch((e) => e)).toMatchObject({ kind: 'unavailable' });
+    const [retry] = await adapter.createRecords('contact', [{ ...input, fields: { ...input.fields, first_name: 'After' } }]);
+    const persons = (await control('GET', '/objects/persons')).results.filter((p: any) => p.data.emails?.[0]?.value === 'renamed@x.example');
+    expect(persons.length).toBe(1);
+    expect(retry.ok && retry.remoteId).toBe(String(persons[0].id));
+    expect(persons[0].data.first_name).toBe('After');
+  });
+
   it('a 429 in the middle of a batch keeps what was written and leaves the rest for a retry; a bad id fails alone', async () => {
     await control('POST', '/faults', { mode: 'rate-limit', count: 1, pathPrefix: '/api/v2/organizations', method: 'POST' });
     const inputs = [7, 8, 9].map((n) => ({ localId: `6f1c3b0e-2d4a-4e8b-9c1d-00000000000${n}`, fields: { name: `Batch Org ${n}` }, references: {} }));
@@ -223,5 +234,17 @@ describe('write versions', () => {
     }]);
     expect(echo.occurredAt).toBe(Date.parse(updated.remoteUpdatedAt));
     expect(Date.parse(made.remoteUpdatedAt)).toBeLessThanOrEqual(echo.occurredAt);
+  });
+
+  it('a read is versioned no earlier than the read, and keeps the update_time as when the record was last modified', async () => {
+    const [made] = await adapter.createRecords('contact', [
+      { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000011', fields: { email: 'read@x.example', first_name: 'Read' }, references: {} },
+    ]);
+    if (!made.ok) throw new Error('create failed');
+    const readAt = Date.now();
+    const [read] = await adapter.fetchRecords('contact', [made.remoteId]);
+    // Nothing changed since the engine's write: last modified exactly then (identity_map.remote_written_at).
+    expect(read.modifiedAt).toBe(made.remoteUpdatedAt);
+    expect(Date.parse(read.remoteUpdatedAt)).toBeGreaterThanOrEqual(readAt);
   });
 });

@@ -53,6 +53,11 @@ export function versionAt(updateTime: string, since: string): string {
   return updateTime > since ? updateTime : since;
 }
 
+/** A record as read at `since`: versioned by versionAt, its update_time kept as when it was last modified. */
+function asRead(record: RemoteRecord, since: string): RemoteRecord {
+  return { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, since), modifiedAt: record.remoteUpdatedAt };
+}
+
 /**
  * The version of a record the engine wrote: exactly its update_time, which is
  * the time its webhook echo is dated at (webhook-events.ts, eventTime). The
@@ -188,8 +193,7 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
   }
 
   const listing = createPipedriveListing(api, (entityType, object, item, readAt) => {
-    const record = toUnified(entityType, object, item, maps, fieldMap);
-    return { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, readAt) };
+    return asRead(toUnified(entityType, object, item, maps, fieldMap), readAt);
   });
 
   return {
@@ -207,7 +211,7 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
           const item = found.get(parseRemoteId(entityType, remoteId).id);
           const record = item ? toUnified(entityType, object, item, maps, fieldMap) : undefined;
           records.push(record
-            ? { ...record, remoteUpdatedAt: versionAt(record.remoteUpdatedAt, readAt) }
+            ? asRead(record, readAt)
             : { entityType, remoteId, remoteUpdatedAt: readAt, archived: true, fields: {}, references: {}, unmapped: [] });
         }
       }
@@ -222,7 +226,10 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
         const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, { create: true, references: input.references });
         // Noted as each write starts, so records a stopped batch never sent cost no search on retry.
         const since = (await attempts.note(entityType, [input.localId])).get(input.localId);
-        const record = (since ? await findCreated(object, body, since) : undefined) ?? await create(object, body);
+        const found = since ? await findCreated(object, body, since) : undefined;
+        // A person is found by its email and holds what the earlier attempt sent: what changed since is written too,
+        // so the shadow recorded is what Pipedrive holds.
+        const record = found && object === 'person' ? await update(object, found.id as number, body) : found ?? await create(object, body);
         created.push(input.localId);
         return {
           localId: input.localId, ok: true, remoteId: remoteIdOf(object, record.id as number),
@@ -354,14 +361,17 @@ async function writeEach<I extends { localId: string }>(inputs: I[], results: Wr
   }
 }
 
-/** What a create sent, found in a record: the same name, title or subject, the same references. */
+/**
+ * What a create sent, found in a record: a person by its email (its name may have been edited since, in the app or
+ * in Pipedrive), else the same name, title or subject, the same references.
+ */
 export function sameCreate(object: PipedriveObject, body: Json, item: Json): boolean {
   const same = (key: string) => body[key] === undefined || (body[key] ?? null) === (item[key] ?? null);
   switch (object) {
     case 'person': {
       const email = (body.emails as { value: string }[] | undefined)?.[0]?.value?.toLowerCase();
       const emails = ((item.emails as { value: string }[] | undefined) ?? []).map((e) => e.value.toLowerCase());
-      return same('name') && same('org_id') && (!email || emails.includes(email));
+      return email ? emails.includes(email) : same('name') && same('org_id');
     }
     case 'organization':
       return same('name');
