@@ -1,0 +1,152 @@
+// Propagation latency at 10% of capacity: the tracked changes of the
+// light-load run (propagation-latency.mjs), timed the same way, while a
+// steady background load runs in the same direction on other contacts of
+// the same portal.
+//
+// Capacity: under the app's HubSpot limit (100 requests per rolling 10 s)
+// the engine moves at most 1,000 records/s either way: inbound, every
+// changed record is fetched by a batch read of up to 100 ids; outbound, it
+// is written by a batch update of up to 100 records (the bulk outbound
+// workload measures ~985/s with the budget busy). Webhook intake is not the
+// bound (over 10,000 events/s in the ingest workload). 10% of capacity is
+// therefore 100 changed records/s:
+//   HubSpot → Postgres: 100 user edits/s (last name) through the control
+//     API, round robin over a pool of contacts, each one a webhook event;
+//   Postgres → HubSpot: 100 one-row UPDATEs/s (last name) of the same pool.
+// The API calls the engine made while the load ran are read from the
+// simulator's request log: the share of the budget the load left free.
+import postgres from 'postgres';
+import { sleep, until, waitUntilSettled } from '../engine-state.mjs';
+import { createProbeContact, latencySummary, pollMs, timeInbound, timeOutbound } from './propagation-latency.mjs';
+
+export const capacityRecordsPerSecond = 1_000;
+export const loadShare = 0.1;
+const poolSize = 500;
+const warmUpMs = 2_000;
+
+/**
+ * Calls fire(n) for n = 0, 1, ... at `perSecond` on a fixed schedule, at most
+ * `maxInFlight` at a time: a change that cannot start on time is skipped and
+ * counted, not sent late. stop() waits for the changes in flight and
+ * resolves to what was sent.
+ */
+function startSteadyLoad(perSecond, fire, { maxInFlight = 50 } = {}) {
+  const startedAt = Date.now();
+  const counts = { scheduled: 0, done: 0, failed: 0, skipped: 0 };
+  let firstError = null;
+  const inFlight = new Set();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const due = Math.floor(((Date.now() - startedAt) * perSecond) / 1000);
+      for (; counts.scheduled < due; counts.scheduled++) {
+        if (inFlight.size >= maxInFlight) {
+          counts.skipped++;
+          continue;
+        }
+        const change = fire(counts.scheduled).then(() => { counts.done++; }, (error) => {
+          counts.failed++;
+          firstError ??= error.message;
+        }).finally(() => inFlight.delete(change));
+        inFlight.add(change);
+      }
+      await sleep(5);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      const endedAt = Date.now();
+      await Promise.all(inFlight);
+      return { perSecond, ...counts, firstError, startedAt, endedAt, achievedPerSecond: counts.done / ((endedAt - startedAt) / 1000) };
+    },
+  };
+}
+
+/** The simulator's API calls (and 429s) between two instants, and their rate per 10 s. */
+async function apiCallsBetween(sim, from, to) {
+  const { results } = await sim.control('GET', '/requests?limit=5000');
+  const inWindow = results.filter((r) => Date.parse(r.at) >= from && Date.parse(r.at) <= to);
+  return { calls: inWindow.length, rateLimited429: inWindow.filter((r) => r.status === 429).length,
+    callsPer10s: inWindow.length / ((to - from) / 10_000) };
+}
+
+/**
+ * Runs `load.fire` in the background (after a warm-up) while `measure()`
+ * times the tracked changes, then lets the engine settle, checks with
+ * `load.lastValues()` that each background contact ended with its last
+ * value, and reads the calls the engine made while the load ran.
+ */
+async function underLoad(ctx, load, measure) {
+  await ctx.syncSim.control('DELETE', '/requests');
+  const running = startSteadyLoad(load.perSecond, load.fire);
+  let latencies;
+  try {
+    await sleep(warmUpMs);
+    latencies = await measure();
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+  const background = await running.stop();
+  await waitUntilSettled(ctx, ctx.syncSim);
+  const api = await apiCallsBetween(ctx.syncSim, background.startedAt, background.endedAt);
+  const { startedAt, endedAt, ...sent } = background;
+  return { ...latencySummary(latencies), background: { ...sent, durationMs: endedAt - startedAt, ...await load.lastValues() }, api };
+}
+
+export async function propagationUnderLoad(ctx, { samples, spacingMs = 300 }) {
+  const { syncSim: sim, sync } = ctx;
+  const perSecond = capacityRecordsPerSecond * loadShare;
+
+  // The background pool: contacts imported in the simulator, synced to Postgres through their webhooks.
+  const { ids } = await sim.control('POST', '/seed', { objectType: 'contacts', count: poolSize, emitWebhooks: true });
+  const pool = await until(`the ${poolSize} background contacts to arrive in Postgres`, async () => {
+    const rows = await ctx.sql`select remote_id, local_id from sync.identity_map
+                                where connection_id = ${sync.connectionId} and entity_type = 'contact' and remote_id = any(${ids})`;
+    return rows.length === ids.length && rows;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+  await waitUntilSettled(ctx, sim);
+  const probe = await createProbeContact(ctx);
+  const timing = { samples, spacingMs };
+  // One-row UPDATEs on connections of their own, so the probe's polls never queue behind them.
+  const loadSql = postgres(ctx.dbUrl, { max: 8, onnotice: () => {} });
+  try {
+    const runId = Date.now().toString(36);
+    const sentInbound = new Map();
+    const hubspotToPostgres = await underLoad(ctx, {
+      perSecond,
+      fire: (n) => {
+        const { remote_id: remoteId, local_id: localId } = pool[n % pool.length];
+        const value = `Load in ${runId} ${n}`;
+        sentInbound.set(localId, value);
+        return sim.control('PATCH', `/objects/contacts/${remoteId}`, { properties: { lastname: value } });
+      },
+      lastValues: async () => {
+        const rows = await ctx.sql`select id, last_name from crm.contacts where id = any(${[...sentInbound.keys()]})`;
+        return { contacts: sentInbound.size, lastValueArrived: rows.filter((r) => sentInbound.get(r.id) === r.last_name).length };
+      },
+    }, () => timeInbound(ctx, probe, timing));
+
+    const sentOutbound = new Map();
+    const postgresToHubspot = await underLoad(ctx, {
+      perSecond,
+      fire: (n) => {
+        const { remote_id: remoteId, local_id: localId } = pool[n % pool.length];
+        const value = `Load out ${runId} ${n}`;
+        sentOutbound.set(remoteId, value);
+        return loadSql`update crm.contacts set last_name = ${value} where id = ${localId}`;
+      },
+      lastValues: async () => {
+        const { results } = await sim.control('GET', '/objects/contacts');
+        return { contacts: sentOutbound.size, lastValueArrived: results.filter((r) => sentOutbound.get(r.id) === r.properties.lastname).length };
+      },
+    }, () => timeOutbound(ctx, probe, timing));
+
+    return { samples, spacingMs, pollMs, warmUpMs, poolSize, capacityRecordsPerSecond, loadShare, loadPerSecond: perSecond,
+      hubspotToPostgres, postgresToHubspot };
+  } finally {
+    await loadSql.end({ timeout: 5 });
+  }
+}
