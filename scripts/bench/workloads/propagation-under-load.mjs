@@ -19,8 +19,9 @@ import postgres from 'postgres';
 import { sleep, until, waitUntilSettled } from '../engine-state.mjs';
 import { createProbeContact, latencySummary, pollMs, timeInbound, timeOutbound } from './propagation-latency.mjs';
 
-export const capacityRecordsPerSecond = 1_000;
+const capacityRecordsPerSecond = 1_000;
 export const loadShare = 0.1;
+export const loadPerSecond = capacityRecordsPerSecond * loadShare;
 const poolSize = 500;
 const warmUpMs = 2_000;
 
@@ -82,14 +83,22 @@ async function apiCallsBetween(sim, from, to) {
 }
 
 /**
- * Runs `load.fire` in the background (after a warm-up) while `measure()`
- * times the tracked changes, then lets the engine settle, checks with
- * `load.lastValues()` that each background contact ended with its last
- * value, and reads the calls the engine made while the load ran.
+ * Changes the last names of the pool round robin at loadPerSecond with
+ * `write(contact, value)` in the background (after a warm-up) while
+ * `measure()` times the tracked changes; then lets the engine settle, checks
+ * with `lastNames()` (remote id → last name on the receiving side) that each
+ * background contact ended with the last value sent to it, and reads the
+ * calls the engine made while the load ran.
  */
-async function underLoad(ctx, load, measure) {
+async function underLoad(ctx, { pool, label, write, lastNames }, measure) {
+  const sent = new Map();
   await ctx.syncSim.control('DELETE', '/requests');
-  const running = startSteadyLoad(load.perSecond, load.fire);
+  const running = startSteadyLoad(loadPerSecond, (n) => {
+    const contact = pool[n % pool.length];
+    const value = `${label} ${n}`;
+    sent.set(contact.remote_id, value);
+    return write(contact, value);
+  });
   let latencies;
   try {
     await sleep(warmUpMs);
@@ -98,62 +107,45 @@ async function underLoad(ctx, load, measure) {
     await running.stop();
     throw error;
   }
-  const background = await running.stop();
+  const { startedAt, endedAt, ...background } = await running.stop();
   await waitUntilSettled(ctx, ctx.syncSim);
-  const api = await apiCallsBetween(ctx.syncSim, background.startedAt, background.endedAt);
-  const { startedAt, endedAt, ...sent } = background;
-  return { ...latencySummary(latencies), background: { ...sent, durationMs: endedAt - startedAt, ...await load.lastValues() }, api };
+  const api = await apiCallsBetween(ctx.syncSim, startedAt, endedAt);
+  const current = await lastNames();
+  const lastValueArrived = [...sent].filter(([remoteId, value]) => current.get(remoteId) === value).length;
+  return { ...latencySummary(latencies), background: { ...background, durationMs: endedAt - startedAt, contacts: sent.size, lastValueArrived }, api };
 }
 
 export async function propagationUnderLoad(ctx, { samples, spacingMs = 300 }) {
   const { syncSim: sim, sync } = ctx;
-  const perSecond = capacityRecordsPerSecond * loadShare;
 
   // The background pool: contacts imported in the simulator, synced to Postgres through their webhooks.
   const { ids } = await sim.control('POST', '/seed', { objectType: 'contacts', count: poolSize, emitWebhooks: true });
+  const poolRows = () => ctx.sql`select m.remote_id, m.local_id, c.last_name from sync.identity_map m join crm.contacts c on c.id = m.local_id
+                                  where m.connection_id = ${sync.connectionId} and m.entity_type = 'contact' and m.remote_id = any(${ids})`;
   const pool = await until(`the ${poolSize} background contacts to arrive in Postgres`, async () => {
-    const rows = await ctx.sql`select remote_id, local_id from sync.identity_map
-                                where connection_id = ${sync.connectionId} and entity_type = 'contact' and remote_id = any(${ids})`;
+    const rows = await poolRows();
     return rows.length === ids.length && rows;
   }, { timeoutMs: 120_000, intervalMs: 250 });
   await waitUntilSettled(ctx, sim);
   const probe = await createProbeContact(ctx);
   const timing = { samples, spacingMs };
+  const runId = Date.now().toString(36);
   // One-row UPDATEs on connections of their own, so the probe's polls never queue behind them.
   const loadSql = postgres(ctx.dbUrl, { max: 8, onnotice: () => {} });
   try {
-    const runId = Date.now().toString(36);
-    const sentInbound = new Map();
     const hubspotToPostgres = await underLoad(ctx, {
-      perSecond,
-      fire: (n) => {
-        const { remote_id: remoteId, local_id: localId } = pool[n % pool.length];
-        const value = `Load in ${runId} ${n}`;
-        sentInbound.set(localId, value);
-        return sim.control('PATCH', `/objects/contacts/${remoteId}`, { properties: { lastname: value } });
-      },
-      lastValues: async () => {
-        const rows = await ctx.sql`select id, last_name from crm.contacts where id = any(${[...sentInbound.keys()]})`;
-        return { contacts: sentInbound.size, lastValueArrived: rows.filter((r) => sentInbound.get(r.id) === r.last_name).length };
-      },
+      pool,
+      label: `Load in ${runId}`,
+      write: (contact, value) => sim.control('PATCH', `/objects/contacts/${contact.remote_id}`, { properties: { lastname: value } }),
+      lastNames: async () => new Map((await poolRows()).map((r) => [r.remote_id, r.last_name])),
     }, () => timeInbound(ctx, probe, timing));
-
-    const sentOutbound = new Map();
     const postgresToHubspot = await underLoad(ctx, {
-      perSecond,
-      fire: (n) => {
-        const { remote_id: remoteId, local_id: localId } = pool[n % pool.length];
-        const value = `Load out ${runId} ${n}`;
-        sentOutbound.set(remoteId, value);
-        return loadSql`update crm.contacts set last_name = ${value} where id = ${localId}`;
-      },
-      lastValues: async () => {
-        const { results } = await sim.control('GET', '/objects/contacts');
-        return { contacts: sentOutbound.size, lastValueArrived: results.filter((r) => sentOutbound.get(r.id) === r.properties.lastname).length };
-      },
+      pool,
+      label: `Load out ${runId}`,
+      write: (contact, value) => loadSql`update crm.contacts set last_name = ${value} where id = ${contact.local_id}`,
+      lastNames: async () => new Map((await sim.control('GET', '/objects/contacts')).results.map((r) => [r.id, r.properties.lastname])),
     }, () => timeOutbound(ctx, probe, timing));
-
-    return { samples, spacingMs, pollMs, warmUpMs, poolSize, capacityRecordsPerSecond, loadShare, loadPerSecond: perSecond,
+    return { samples, spacingMs, pollMs, warmUpMs, poolSize, capacityRecordsPerSecond, loadShare, loadPerSecond,
       hubspotToPostgres, postgresToHubspot };
   } finally {
     await loadSql.end({ timeout: 5 });
