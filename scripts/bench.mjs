@@ -9,10 +9,11 @@ import { ensureDependencies } from './ensure-deps.mjs';
 
 const usage = `Usage: npm run bench [-- options]
 
-Workloads: propagation latency (both directions), bulk outbound under the
-100 requests / 10 s limit, webhook ingest, a naive one-call-per-record
-baseline, backfill and reconciliation at 100,000 (--quick) or 1,000,000
-contacts, and the sync-worker's CPU per invocation.
+Workloads: propagation latency (both directions, at light load and at 10%
+of capacity, i.e. while 100 other changes/s go the same way), bulk outbound
+under the 100 requests / 10 s limit, webhook ingest, a naive
+one-call-per-record baseline, backfill and reconciliation at 100,000
+(--quick) or 1,000,000 contacts, and the sync-worker's CPU per invocation.
 
 Options:
   --quick               shorter runs (about 2.5 minutes instead of about 6)

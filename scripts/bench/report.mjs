@@ -52,6 +52,14 @@ export function verdicts(result) {
   } else {
     rows.push({ measure: 'Propagation latency', result: failed('latency'), target: 'p95 < 1 s / < 2 s', met: null });
   }
+  if (w.latencyUnderLoad) {
+    const u = w.latencyUnderLoad;
+    const load = `at ${pct(u.loadShare)} of capacity (${int(u.loadPerSecond)} other changes/s)`;
+    rows.push({ measure: `HubSpot → Postgres latency ${load} p50 / p95 / p99`, result: trio(u.hubspotToPostgres), target: `p95 < ${secs(targets.inboundP95Ms)}`, met: u.hubspotToPostgres.p95 < targets.inboundP95Ms });
+    rows.push({ measure: `Postgres → HubSpot latency ${load} p50 / p95 / p99`, result: trio(u.postgresToHubspot), target: `p95 < ${secs(targets.outboundP95Ms)}`, met: u.postgresToHubspot.p95 < targets.outboundP95Ms });
+  } else if (w.latency || result.errors.latencyUnderLoad) {
+    rows.push({ measure: 'Propagation latency at 10% of capacity', result: failed('latencyUnderLoad'), target: 'p95 < 1 s / < 2 s', met: null });
+  }
 
   if (w.bulk) {
     const b = w.bulk;
@@ -171,6 +179,21 @@ export function renderMarkdown(result) {
     out.push(table(['direction', 'p50', 'p95', 'p99', 'min', 'max'], [
       ['HubSpot → Postgres', ms(l.hubspotToPostgres.p50), ms(l.hubspotToPostgres.p95), ms(l.hubspotToPostgres.p99), ms(l.hubspotToPostgres.min), ms(l.hubspotToPostgres.max)],
       ['Postgres → HubSpot', ms(l.postgresToHubspot.p50), ms(l.postgresToHubspot.p95), ms(l.postgresToHubspot.p99), ms(l.postgresToHubspot.min), ms(l.postgresToHubspot.max)],
+    ]), '');
+  }
+
+  if (w.latencyUnderLoad) {
+    const u = w.latencyUnderLoad;
+    const loadRow = (direction, light, d) => [
+      [`${direction}, light load`, '–', '–', ms(light?.p50), ms(light?.p95), ms(light?.p99), ms(light?.max), '–'],
+      [`${direction}, ${pct(u.loadShare)} of capacity`, `${int(d.background.achievedPerSecond)}/s (${int(d.background.done)} sent, ${int(d.background.skipped + d.background.failed)} skipped or failed)`,
+        `${int(d.api.calls)} in ${secs(d.background.durationMs)}, ${int(d.api.busiest10s)} in the busiest 10 s, ${int(d.api.rateLimited429)} × 429`, ms(d.p50), ms(d.p95), ms(d.p99), ms(d.max), `${int(d.background.lastValueArrived)} of ${int(d.background.contacts)}`],
+    ];
+    out.push(`## Propagation latency at ${pct(u.loadShare)} of capacity`, '');
+    out.push(`The same tracked changes as at light load (${u.samples} each way, one at a time, ~${u.spacingMs} ms apart, on a probe contact of its own), while a steady load of other changes runs in the same direction, started ${secs(u.warmUpMs)} before the first one. Capacity is the engine's ceiling under the app's limit of 100 requests per rolling 10 s: ${int(u.capacityRecordsPerSecond)} records/s either way, since each changed record is fetched (inbound) or written (outbound) in batches of up to 100; ${pct(u.loadShare)} of it is ${int(u.loadPerSecond)} changes/s, round robin over ${int(u.poolSize)} contacts imported in the simulator and synced beforehand. HubSpot → Postgres: user edits of their last name through the simulator's control API (one webhook event each). Postgres → HubSpot: one-row \`UPDATE\`s of their last name. API calls are those the simulator's limit counts (association reads are exempt) while the load ran, tracked changes included, in all and in the busiest rolling 10 s (the limit is 100); "last value" counts the background contacts that ended with the last value sent to them, checked once the engine settled.`, '');
+    out.push(table(['direction, load', 'background changes', 'API calls while it ran', 'p50', 'p95', 'p99', 'max', 'last value arrived'], [
+      ...loadRow('HubSpot → Postgres', w.latency?.hubspotToPostgres, u.hubspotToPostgres),
+      ...loadRow('Postgres → HubSpot', w.latency?.postgresToHubspot, u.postgresToHubspot),
     ]), '');
   }
 

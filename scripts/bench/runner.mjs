@@ -20,6 +20,7 @@ import { backfillAtScale } from './workloads/backfill.mjs';
 import { bulkOutbound } from './workloads/bulk-outbound.mjs';
 import { naiveBaseline } from './workloads/naive-baseline.mjs';
 import { propagationLatency } from './workloads/propagation-latency.mjs';
+import { loadPerSecond, loadShare, propagationUnderLoad } from './workloads/propagation-under-load.mjs';
 import { webhookIngest } from './workloads/webhook-ingest.mjs';
 import { webhookTimes, workerCpu } from './workloads/worker-cpu.mjs';
 
@@ -120,6 +121,7 @@ export async function runBenchmarks({ quick, only }) {
     sql = postgres(profile.dbUrl, { max: 4, onnotice: () => {} });
     const ctx = {
       sql,
+      dbUrl: profile.dbUrl,
       serviceRoleKey: localKeys(localJwtSecret).serviceRoleKey,
       functionUrl: (name) => `${profile.apiUrl}/functions/v1/${name}`,
       log: (line) => log.info(line),
@@ -156,6 +158,8 @@ export async function runBenchmarks({ quick, only }) {
     if (selected.includes('latency')) {
       log.step(`propagation latency: ${settings.latencySamples} changes each way, ~300 ms apart`);
       await phase('latency', () => propagationLatency(ctx, { samples: settings.latencySamples }));
+      log.step(`propagation latency at ${loadShare * 100}% of capacity: the same changes while ${loadPerSecond} other contacts change per second in the same direction`);
+      await phase('latencyUnderLoad', () => propagationUnderLoad(ctx, { samples: settings.latencySamples }));
     }
     if (selected.includes('bulk')) {
       log.step(`bulk outbound: ${settings.bulkRecords} creates, then ${settings.bulkSteadyRounds + 1} rounds of ${settings.bulkRecords} edits`);

@@ -5,7 +5,8 @@
 //   Postgres → HubSpot: an UPDATE of crm.contacts (trigger → crm_outbound →
 //     kick → sync-worker → batch update) until the simulator's record has it.
 // Samples are spaced ~300 ms apart; each is timed from just before the
-// change to the first poll (every 10 ms) that sees it.
+// change to the first poll (every 10 ms) that sees it. The same tracked
+// changes are timed under load by propagation-under-load.mjs.
 import { summarize } from '../stats.mjs';
 import { sleep, until } from '../engine-state.mjs';
 
@@ -28,7 +29,11 @@ export async function timeChanges(what, { samples, spacingMs }, valueOf, change,
   return latencies;
 }
 
-export async function propagationLatency(ctx, { samples, spacingMs = 300 }) {
+/** The summary of latencies with the samples themselves, rounded. */
+export const latencySummary = (latencies) => ({ ...summarize(latencies), samplesMs: latencies.map((v) => Math.round(v)) });
+
+/** A contact created as a user in the simulator, once it is in Postgres: the record the tracked changes edit. */
+export async function createProbeContact(ctx) {
   const { sql, syncSim: sim, sync } = ctx;
   const email = `latency-${Date.now()}@bench.example`;
   const created = await sim.control('POST', '/objects/contacts', { properties: { email, firstname: 'Latency', lastname: 'Probe' } });
@@ -36,21 +41,35 @@ export async function propagationLatency(ctx, { samples, spacingMs = 300 }) {
     const [row] = await sql`select id from crm.contacts where tenant_id = ${sync.tenantId} and email = ${email}`;
     return row;
   }, { timeoutMs: 30_000, intervalMs: 50 });
-  const remoteId = created.id;
   await sleep(1_000); // let the creation's trailing events settle
+  return { localId, remoteId: created.id };
+}
 
-  const inbound = await timeChanges('a HubSpot edit to reach Postgres', { samples, spacingMs }, (i) => `Inbound ${i} ${Math.random().toString(36).slice(2, 8)}`,
-    (value) => sim.control('PATCH', `/objects/contacts/${remoteId}`, { properties: { firstname: value } }),
-    async (value) => (await sql`select first_name from crm.contacts where id = ${localId}`)[0]?.first_name === value);
-  const outbound = await timeChanges('a Postgres edit to reach HubSpot', { samples, spacingMs }, (i) => `Outbound ${i} ${Math.random().toString(36).slice(2, 8)}`,
-    (value) => sql`update crm.contacts set last_name = ${value} where id = ${localId}`,
-    async (value) => (await sim.control('GET', `/objects/contacts/${remoteId}`)).properties.lastname === value);
+const tag = (i) => `${i} ${Math.random().toString(36).slice(2, 8)}`;
 
+/** Tracked HubSpot edits of the probe's first name, each timed until crm.contacts has it. */
+export function timeInbound(ctx, probe, timing) {
+  return timeChanges('a HubSpot edit to reach Postgres', timing, (i) => `Inbound ${tag(i)}`,
+    (value) => ctx.syncSim.control('PATCH', `/objects/contacts/${probe.remoteId}`, { properties: { firstname: value } }),
+    async (value) => (await ctx.sql`select first_name from crm.contacts where id = ${probe.localId}`)[0]?.first_name === value);
+}
+
+/** Tracked UPDATEs of the probe's last name, each timed until the simulator's record has it. */
+export function timeOutbound(ctx, probe, timing) {
+  return timeChanges('a Postgres edit to reach HubSpot', timing, (i) => `Outbound ${tag(i)}`,
+    (value) => ctx.sql`update crm.contacts set last_name = ${value} where id = ${probe.localId}`,
+    async (value) => (await ctx.syncSim.control('GET', `/objects/contacts/${probe.remoteId}`)).properties.lastname === value);
+}
+
+export async function propagationLatency(ctx, { samples, spacingMs = 300 }) {
+  const probe = await createProbeContact(ctx);
+  const inbound = await timeInbound(ctx, probe, { samples, spacingMs });
+  const outbound = await timeOutbound(ctx, probe, { samples, spacingMs });
   return {
     samples,
     spacingMs,
     pollMs,
-    hubspotToPostgres: { ...summarize(inbound), samplesMs: inbound.map((v) => Math.round(v)) },
-    postgresToHubspot: { ...summarize(outbound), samplesMs: outbound.map((v) => Math.round(v)) },
+    hubspotToPostgres: latencySummary(inbound),
+    postgresToHubspot: latencySummary(outbound),
   };
 }
