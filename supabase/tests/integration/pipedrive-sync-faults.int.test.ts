@@ -29,13 +29,13 @@ describe('rate limits and outages', () => {
       await h.settle(30_000);
       const persons = (await h.simObjects('persons')).filter((p) => emails.includes(p.data.emails?.[0]?.value));
       return persons.length >= emails.length;
-    }, 60_000);
+    }, 120_000); // records refused mid-batch retry with backoff: slow on a loaded machine, never lost
     const counters = await h.control('GET', '/counters');
     expect(counters.rateLimited.burst).toBeGreaterThan(0);
     const persons = (await h.simObjects('persons')).filter((p) => emails.includes(p.data.emails?.[0]?.value));
     expect(persons.length).toBe(emails.length);
     await h.control('PUT', '/rate-limit', { burstLimit: 40, resetWindows: true });
-  }, 90_000);
+  }, 150_000);
 
   it('5xx answers, some after the write took effect, lose nothing and double nothing', async () => {
     await h.control('POST', '/faults', { mode: 'error', count: 2, pathPrefix: '/api/v2/organizations', method: 'POST', status: 503, applyFirst: true });
