@@ -32,7 +32,8 @@ export interface UpdateInput {
 export type WriteResult =
   | { localId: string; ok: true; remoteId: string; remoteUpdatedAt: string; written: Record<string, unknown>;
       references: Record<string, string | null>; unmapped: UnmappedValue[] }
-  | { localId: string; ok: false; retryable: boolean; error: string };
+  /** retryAfterMs: refused by the CRM's rate limit, not for the record's sake; write it again after that long. */
+  | { localId: string; ok: false; retryable: boolean; error: string; retryAfterMs?: number };
 
 export interface CrmAdapter {
   readonly provider: Provider;

@@ -41,11 +41,14 @@ export interface OutboundStats {
   failed: number;
 }
 
-/** What became of each message: done (delete it), retry later, or dead-letter now. */
+/**
+ * What became of each message: done (delete it), retry later (after waitMs
+ * when the CRM's rate limit refused it: no attempt used up), or dead-letter now.
+ */
 export interface OutboundOutcome {
   stats: OutboundStats;
   done: number[];
-  retry: { ids: number[]; error: string }[];
+  retry: { ids: number[]; error: string; waitMs?: number }[];
   rejected: { ids: number[]; error: string }[];
 }
 
@@ -124,7 +127,8 @@ async function syncEntity(
         }
       } else {
         outcome.stats.failed++;
-        (result.retryable ? outcome.retry : outcome.rejected).push({ ids, error: result.error });
+        if (result.retryAfterMs !== undefined) outcome.retry.push({ ids, error: result.error, waitMs: result.retryAfterMs });
+        else (result.retryable ? outcome.retry : outcome.rejected).push({ ids, error: result.error });
       }
     }
     await db.recordOutboundResults(connectionId, entityType, recorded);

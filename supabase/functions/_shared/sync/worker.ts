@@ -117,7 +117,16 @@ export async function runSyncWorker(deps: WorkerDeps, options: WorkerOptions = d
           const result = await syncOutbound(deps.db, await adapterOf(connection), connectionId,
             messages as unknown as QueueMessage<OutboundMessage>[]);
           addInto(report.outbound, result.stats);
-          for (const r of result.retry) report.retried += (await deps.db.failMessages('crm_outbound', r.ids, r.error)).retried;
+          for (const r of result.retry) {
+            if (r.waitMs === undefined) {
+              report.retried += (await deps.db.failMessages('crm_outbound', r.ids, r.error)).retried;
+            } else {
+              // Refused by the rate limit: the connection waits out the window, the records keep their attempts.
+              await deps.db.pauseConnection(connectionId, r.waitMs, r.error);
+              await deps.db.delayMessages('crm_outbound', r.ids, r.waitMs / 1000);
+              if (!report.paused.includes(connectionId)) report.paused.push(connectionId);
+            }
+          }
           for (const r of result.rejected) {
             report.deadLettered += (await deps.db.failMessages('crm_outbound', r.ids, r.error, 1)).dead_lettered;
           }

@@ -356,8 +356,11 @@ async function writeEach<I extends { localId: string }>(inputs: I[], results: Wr
   const stoppable = stop instanceof BudgetExhaustedError ||
     (stop instanceof ProviderError && (stop.kind === 'rate_limited' || stop.kind === 'unavailable'));
   if (!stoppable || results.length === 0) throw stop;
+  // Records the rate limit stopped wait for its window; they do not use up a retry attempt.
+  const retryAfterMs = stop instanceof ProviderError && stop.kind === 'rate_limited' ? stop.retryAfterMs ?? 2_000 : undefined;
   for (const rest of inputs.filter((i) => !written.has(i.localId))) {
-    results.push({ localId: rest.localId, ok: false, retryable: true, error: (stop as Error).message });
+    results.push({ localId: rest.localId, ok: false, retryable: true, error: (stop as Error).message,
+                   ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
 }
 
