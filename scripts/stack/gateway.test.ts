@@ -1,6 +1,7 @@
 // The local gateway with real Deno workers: routing, JWT verification per
 // function, and the hosted limits (wall clock, memory, boot errors).
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,15 @@ fs.mkdirSync(path.join(dir, '_shared'));
 fs.writeFileSync(path.join(dir, 'config.toml'), '[functions.open]\nverify_jwt = false\n[functions.early]\nverify_jwt = false\n');
 
 let gateway: Awaited<ReturnType<typeof startGateway>>;
-const port = 54300 + Math.floor(Math.random() * 15);
+// A port nobody holds right now (a fixed range collided with other services of the test run).
+const port = await new Promise<number>((resolve, reject) => {
+  const probe = net.createServer();
+  probe.once('error', reject);
+  probe.listen(0, '127.0.0.1', () => {
+    const { port: free } = probe.address() as net.AddressInfo;
+    probe.close(() => resolve(free));
+  });
+});
 const url = (name: string) => `http://127.0.0.1:${port}/functions/v1/${name}`;
 const auth = { authorization: `Bearer ${signJwt({ role: 'anon', exp: Math.floor(Date.now() / 1000) + 600 }, secret)}` };
 
