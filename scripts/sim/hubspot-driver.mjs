@@ -9,6 +9,7 @@
 //   flush() → boolean                   deliver what is queued; true when nothing is left to send
 //   refetchMessages(remoteIds, tenantId) → crm_inbound messages that make the worker re-read those records
 // pipedrive-driver.mjs implements the same against the Pipedrive simulator.
+import { unlessGone } from './driver-calls.mjs';
 
 /** Unified contact field → HubSpot property (the connection's default field map). */
 const properties = { email: 'email', first_name: 'firstname', last_name: 'lastname', phone: 'phone', lead_source: 'forge_lead_source' };
@@ -21,7 +22,6 @@ const toProperties = (fields) => Object.fromEntries(Object.entries(fields).map((
  */
 export function createHubSpotDriver({ control, connectionId, portalId }) {
   let eventId = 9_000_000_000;
-  const gone = (error) => /→ 404/.test(String(error?.message));
   return {
     name: 'hubspot',
     connectionId,
@@ -30,22 +30,16 @@ export function createHubSpotDriver({ control, connectionId, portalId }) {
       return record.id;
     },
     async edit(remoteId, fields) {
-      try {
+      return await unlessGone(async () => {
         await control('PATCH', `/objects/contacts/${remoteId}`, { properties: toProperties(fields) });
         return fields;
-      } catch (error) {
-        if (gone(error)) return null;
-        throw error;
-      }
+      }, null);
     },
     async remove(remoteId) {
-      try {
+      return await unlessGone(async () => {
         await control('DELETE', `/objects/contacts/${remoteId}`);
         return true;
-      } catch (error) {
-        if (gone(error)) return false;
-        throw error;
-      }
+      }, false);
     },
     async records(domain) {
       const { results } = await control('GET', '/objects/contacts?includeArchived=true');

@@ -8,6 +8,7 @@
 // the whole name: the other part as the user saw it a moment before. That
 // part is a write too (it can undo an edit the engine made in between), and
 // edit() says so in what it returns.
+import { unlessGone } from './driver-calls.mjs';
 
 /** Unified contact fields as a person shows them (`data` and `customFieldsByName` of /_sim/objects/persons). */
 function unifiedFields(person) {
@@ -43,7 +44,6 @@ export function createPipedriveDriver({ control, connectionId, companyId }) {
   let endOutage = Promise.resolve();
   /** The key of the person custom field "source" (lead_source), which differs per company. */
   const leadSourceKey = async () => (sourceKey ??= (await control('GET', '/fields')).person.source);
-  const gone = (error) => /→ 404/.test(String(error?.message));
   const write = async (fields, current) => {
     const values = toValues(fields, current);
     if ('lead_source' in fields) values.custom_fields = { [await leadSourceKey()]: fields.lead_source ?? null };
@@ -58,7 +58,7 @@ export function createPipedriveDriver({ control, connectionId, companyId }) {
       return String(person.id);
     },
     async edit(remoteId, fields) {
-      try {
+      return await unlessGone(async () => {
         const person = await control('GET', `/objects/persons/${remoteId}`);
         if (person.deleted) return null;
         const current = unifiedFields(person);
@@ -67,19 +67,13 @@ export function createPipedriveDriver({ control, connectionId, companyId }) {
         if ('first_name' in fields && !('last_name' in fields)) written.last_name = current.last_name;
         if ('last_name' in fields && !('first_name' in fields)) written.first_name = current.first_name;
         return written;
-      } catch (error) {
-        if (gone(error)) return null;
-        throw error;
-      }
+      }, null);
     },
     async remove(remoteId) {
-      try {
+      return await unlessGone(async () => {
         await control('DELETE', `/objects/persons/${remoteId}`);
         return true;
-      } catch (error) {
-        if (gone(error)) return false;
-        throw error;
-      }
+      }, false);
     },
     async records(domain) {
       const { results } = await control('GET', '/objects/persons?includeDeleted=true');
