@@ -185,13 +185,12 @@ describe('sync-jobs', () => {
     expect(await mappedCount('contact')).toBe(2000);
   }, 180_000);
 
-  it('incremental sync finds changes and deletions, with 1,500 records on one timestamp past a 500-result search cap', async () => {
-    await h.control('PUT', '/config', { searchMaxResults: 500 });
+  it('incremental sync finds changes and deletions, with 15,000 records on one timestamp past the 10,000-result search cap', async () => {
     // One frozen moment for every change; the listing's window ends 30 s behind the clock (search indexing lag), so wait that out.
     const frozenAt = Date.now();
     await h.control('PUT', '/clock', { freezeAt: frozenAt });
     const [changed, removed] = (await h.simObjects('contacts')).slice(0, 2);
-    await h.control('POST', '/seed', { objectType: 'contacts', count: 1500 });
+    await h.control('POST', '/seed', { objectType: 'contacts', count: 15_000 });
     await h.control('PATCH', `/objects/contacts/${changed.id}`, { properties: { firstname: 'Incremental' } });
     await h.control('DELETE', `/objects/contacts/${removed.id}`);
     await h.control('PUT', '/clock', { freezeAt: null });
@@ -200,15 +199,15 @@ describe('sync-jobs', () => {
       const at = c.properties.lastmodifieddate;
       return (/^\d+$/.test(at) ? Number(at) : Date.parse(at)) === frozenAt;
     });
-    expect(sharing.length).toBe(1501); // the seeded and the edited ones; the deleted one carries it as archivedAt
+    expect(sharing.length).toBe(15_001); // the seeded and the edited ones; the deleted one carries it as archivedAt
 
     const started = await jobsApi('POST', '', { connection_id: h.connectionId, kind: 'incremental', entity_types: ['contact'] });
     expect(started.status).toBe(201);
     const job = await waitForJob(started.body.job.id, ['done', 'paused', 'failed']);
     expect(job.status, job.error).toBe('done');
-    expect(job.done).toBeGreaterThanOrEqual(1502); // the window starts five minutes before the last backfill: it may hold more
-    expect(await mappedCount('contact')).toBe(3500);
-    expect(await localCount('contacts', 'deleted_at is null')).toBe(3499);
+    expect(job.done).toBeGreaterThanOrEqual(15_002); // the window starts five minutes before the last backfill: it may hold more
+    expect(await mappedCount('contact')).toBe(17_000);
+    expect(await localCount('contacts', 'deleted_at is null')).toBe(16_999);
     const [local] = await h.sql`
       select c.first_name, c.deleted_at from crm.contacts c join sync.identity_map m on m.local_id = c.id
        where m.connection_id = ${h.connectionId} and m.remote_id = ${changed.id}`;
@@ -217,7 +216,6 @@ describe('sync-jobs', () => {
       select c.deleted_at from crm.contacts c join sync.identity_map m on m.local_id = c.id
        where m.connection_id = ${h.connectionId} and m.remote_id = ${removed.id}`;
     expect(gone.deleted_at).not.toBeNull();
-    await h.control('PUT', '/config', { searchMaxResults: 10_000 });
   }, 180_000);
 
   it('reconciliation finds drift planted on either side, stores it and repairs it', async () => {
@@ -236,7 +234,7 @@ describe('sync-jobs', () => {
     expect(started.status).toBe(201);
     const job = await waitForJob(started.body.job.id, ['done', 'paused', 'failed']);
     expect(job.status, job.error).toBe('done');
-    expect(job.reconcile).toMatchObject({ records_compared: 3498, records_drifted: 3, fields_drifted: 3, resolved: 3, alerted: 0 });
+    expect(job.reconcile).toMatchObject({ records_compared: 16_998, records_drifted: 3, fields_drifted: 3, resolved: 3, alerted: 0 });
     const drift = await h.sql`select remote_id, field, kind, winner, resolution, local_value, remote_value from sync.reconcile_drift
                                where run_id = ${job.reconcile.id} order by field collate "C"`;
     expect(drift.map((d) => ({ ...d }))).toEqual([

@@ -51,6 +51,24 @@ export function createHubSpotCaller(options: HubSpotClientOptions): HubSpotCalle
   };
 }
 
+/** How long a search refused by its per-second limit waits: the limit's window. */
+export const SEARCH_RETRY_MS = 1_000;
+
+/** A search refused by the search endpoints' own per-second limit (the rest of the API is not limited by it). */
+export class SearchRateLimitError extends ProviderError {
+  constructor(message: string) {
+    super(message, 'rate_limited', SEARCH_RETRY_MS);
+    this.name = 'SearchRateLimitError';
+  }
+}
+
+/** A 429 of the search endpoints' per-second limit (policy SECONDLY), not of the account's request budget. */
+export function isSearchSecondlyLimit(body: unknown): boolean {
+  if (!body || typeof body !== 'object') return false;
+  const { policyName, message } = body as { policyName?: unknown; message?: unknown };
+  return policyName === 'SECONDLY' || (typeof message === 'string' && /secondly limit/i.test(message));
+}
+
 /** Error body text for messages, without echoing anything long. */
 function describe(body: unknown): string {
   if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message).slice(0, 300);
@@ -63,6 +81,10 @@ async function classify(error: unknown, budget: RateBudget): Promise<Error> {
     return new ProviderError(`HubSpot unreachable: ${error instanceof Error ? error.message : String(error)}`, 'unavailable');
   }
   const { code, body, headers = {} } = error;
+  if (code === 429 && isSearchSecondlyLimit(body)) {
+    // Search's own 5 a second: the other endpoints are not limited, so the connection goes on; the search waits a second.
+    return new SearchRateLimitError(`HubSpot search rate limit: ${describe(body)}`);
+  }
   if (code === 429) {
     const header = (name: string) => headers[name] ?? headers[name.toLowerCase()];
     const retryAfterSeconds = Number(header('Retry-After'));

@@ -117,6 +117,33 @@ describe('listChangedSince', () => {
     expect(new Set(pages.map((p) => p.until))).toEqual(new Set([new Date(t0 + 3_600_000 - 30_000).toISOString()]));
   }, 60_000);
 
+  it('waits out the search endpoints\' per-second limit when another run took it, without pausing the connection', async () => {
+    createContacts(450, t0, 'busy');
+    const pauses: number[] = [];
+    const budget = { take: async () => {}, pause: async (ms: number) => void pauses.push(ms) };
+    const searches = createHubSpotListing(createHubSpotCaller({ accessToken: TEST_TOKEN, basePath: sim.url, budget }), {
+      properties: () => ['email'],
+      associations: () => [],
+      toRecords: async (entityType, _objectType, objects) => objects.map((o) => ({
+        entityType, remoteId: String(o.id), remoteUpdatedAt: o.updatedAt, archived: false, fields: {}, references: {}, unmapped: [],
+      } as RemoteRecord)),
+      now: () => t0 + 3_600_000,
+      searchIntervalMs: 0,
+    });
+    sim.state.rateLimiter.configure({ searchPerSecond: 1 });
+    try {
+      sim.state.log.clear();
+      const pages = await allPages((cursor) => searches.listChangedSince('contact', new Date(t0).toISOString(), cursor));
+      expect(new Set(ids(pages.flatMap((p) => p.records))).size).toBe(450);
+      const statuses = sim.state.log.recent(100).filter((r) => r.endpoint.endsWith('/search')).map((r) => r.status);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2); // three pages in well under three seconds
+      expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+      expect(pauses).toEqual([]);
+    } finally {
+      sim.state.rateLimiter.configure({ searchPerSecond: 10_000 });
+    }
+  });
+
   it('leaves changes at or after the window end to the next run, which starts there', async () => {
     const inside = createContacts(3, t0 + 1_000, 'in');
     const late = createContacts(2, t0 + 100_000, 'late');

@@ -14,7 +14,7 @@
 // and keeps those archived inside the window, as deletions.
 import type { EntityType, RemoteRecord } from '../../model/unified.ts';
 import type { RecordPage } from '../adapter.ts';
-import type { HubSpotCaller } from './client.ts';
+import { type HubSpotCaller, SEARCH_RETRY_MS, SearchRateLimitError } from './client.ts';
 import { type HubSpotObjectType, modifiedDateProperty, objectTypesOf, remoteIdOf } from './object-types.ts';
 
 /** HubSpot's page maxima: 100 for lists, 200 for search. */
@@ -24,6 +24,8 @@ const SEARCH_PAGE = 200;
 const SEARCH_INDEX_LAG_MS = 30_000;
 /** Search allows 5 requests per second per account, outside the main budget. */
 const SEARCH_INTERVAL_MS = 220;
+/** Tries of one search refused by that per-second limit before the run ends on it. */
+const SEARCH_ATTEMPTS = 4;
 
 export interface ListedObject {
   id: string;
@@ -81,14 +83,25 @@ interface ListJson {
 
 export function createHubSpotListing(api: HubSpotCaller, options: ListingOptions) {
   const now = options.now ?? Date.now;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const searchInterval = options.searchIntervalMs ?? SEARCH_INTERVAL_MS;
   let lastSearchAt = -Infinity;
 
+  // Spaced within this run; another run (or worker) searching at the same
+  // time can still meet the per-second limit, so a refused search waits out
+  // the limit's second and tries again rather than end the run.
   async function pacedSearch<T>(request: () => Promise<T>): Promise<T> {
-    const wait = lastSearchAt + searchInterval - now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    lastSearchAt = now();
-    return await request();
+    for (let attempt = 1; ; attempt++) {
+      const wait = lastSearchAt + searchInterval - now();
+      if (wait > 0) await sleep(wait);
+      lastSearchAt = now();
+      try {
+        return await request();
+      } catch (error) {
+        if (!(error instanceof SearchRateLimitError) || attempt >= SEARCH_ATTEMPTS) throw error;
+        await sleep(SEARCH_RETRY_MS);
+      }
+    }
   }
 
   // Live pages ask for the associations on the same call: one request per page of 100, not one more per referenced type.
