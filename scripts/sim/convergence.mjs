@@ -8,6 +8,7 @@
 // properties are checked (properties.mjs).
 import { refetchRunRecords } from './catch-up.mjs';
 import { checkProperties } from './properties.mjs';
+import { traceRecords } from './trace.mjs';
 import { createPrng, editedFields, Oracle, pickOperation, strategyRules, valueFor } from './workload.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,6 +35,8 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
   const domain = `s${seed}-${runTag}.sim.example`;
   const oracle = new Oracle();
   const stats = { operations: 0, skipped: 0, faults: 0 };
+  /** Every operation as it ran, for the trace of a failing record. */
+  const operations = [];
   await setStrategy(sql, tenantId, strategy);
 
   // Starting point: records every side holds and agrees on.
@@ -62,7 +65,12 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
     }
     const done = (await Promise.all([...chains.values()].map(async (chain) => {
       const out = [];
-      for (const p of chain) out.push(await runOperation(ctx, oracle, p));
+      for (const p of chain) {
+        const at = Date.now();
+        const applied = await runOperation(ctx, oracle, p);
+        operations.push({ at, side: p.side, kind: p.kind, email: p.email ?? p.fields.email, fields: p.fields, applied });
+        out.push(applied);
+      }
       return out;
     }))).flat();
     stats.operations += done.filter(Boolean).length;
@@ -91,9 +99,12 @@ export async function runSeed(ctx, { seed, records, ops, strategy, runTag = Date
     select count(*)::int as dead from sync.dead_letters where connection_id = any (${crms.map((c) => c.connectionId)}::uuid[])`;
 
   const findings = checkProperties({ strategy, oracle, fields: comparedFields, local, crms: crmRecords, pending });
+  const ok = Object.values(findings).every((f) => f.length === 0);
+  const failing = [...oracle.records.keys()].filter((email) =>
+    Object.values(findings).flat().some((finding) => finding.startsWith(`${email}:`) || finding.startsWith(`${email}.`)));
   return {
     seed, strategy, domain, ...stats, records: oracle.records.size, conflicts: decisions, pending: pending.length, deadLetters: dead,
-    findings, ok: Object.values(findings).every((f) => f.length === 0),
+    findings, ok, ...(ok ? {} : { trace: await traceRecords(ctx, { emails: failing, operations }) }),
   };
 }
 

@@ -2,6 +2,7 @@
 // simulators as processes of their own, the seeds in turn (each in a fresh
 // tenant connected to every CRM, see hub.mjs) with a line each, and the
 // summary.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { callWorker } from '../bench/engine-state.mjs';
@@ -97,7 +98,10 @@ export async function runSimulation({ seeds, seed: firstSeed, records, ops, stra
       if (result.ok) {
         log.ok(line);
       } else {
-        log.error(`${line}\n    ${result.error ?? Object.values(result.findings).flat().join('\n    ')}\n    replay: ${replay}`);
+        const trace = result.trace ? path.join(profile.logDir, `seed-${seed}.trace.txt`) : null;
+        if (trace) writeFileSync(trace, result.trace);
+        log.error(`${line}\n    ${result.error ?? Object.values(result.findings).flat().join('\n    ')}\n    replay: ${replay}` +
+          (trace ? `\n    what happened to those records: ${trace}` : ''));
       }
     }
   } catch (error) {
