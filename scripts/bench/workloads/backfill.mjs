@@ -7,7 +7,7 @@
 // high-water mark (VmHWM), read from /proc.
 import fs from 'node:fs';
 import { sleep, until } from '../engine-state.mjs';
-import { summarize } from '../stats.mjs';
+import { medianOf, summarize } from '../stats.mjs';
 import { readGatewayLog } from './worker-cpu.mjs';
 
 /** Peak resident memory (MB) of the processes serving a function, from /proc. */
@@ -58,6 +58,24 @@ async function runJob(ctx, connectionId, kind, timeoutMs) {
 const elapsedOf = (job) => Date.parse(job.finished_at) - Date.parse(job.started_at);
 
 /**
+ * Records per second of each bounded run of a job that moved records, from
+ * the function's log line per run ("sync-jobs run: {job_id, records,
+ * elapsed_ms, ...}"): the job repeats the same page work hundreds of times,
+ * so its runs give the median and the spread. Hand-overs between runs are
+ * not in these; the job's overall rate has them.
+ */
+export function runRates(logFile, jobId) {
+  const rates = [];
+  for (const line of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    const at = line.indexOf('sync-jobs run: {');
+    if (at < 0 || !line.includes(jobId)) continue;
+    const run = JSON.parse(line.slice(at + 'sync-jobs run: '.length));
+    if (run.job_id === jobId && run.records > 0 && run.elapsed_ms > 0) rates.push(run.records / (run.elapsed_ms / 1000));
+  }
+  return rates.length ? medianOf(rates) : null;
+}
+
+/**
  * Milliseconds the database's sessions have spent running statements
  * (pg_stat_database.active_time, Postgres 14+): its delta over a job is the
  * job's database time, plus the little that pg_cron and the stack do meanwhile.
@@ -84,6 +102,7 @@ export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
   const backfill = {
     records: unlimited.done, landed, elapsedMs: elapsedOf(unlimited), recordsPerSecond: unlimited.done / (elapsedOf(unlimited) / 1000),
     invocations: unlimited.invocations, peakMemoryMb: functionPeakMemoryMb('sync-jobs'), databaseMs: backfillDbMs,
+    perRun: runRates(ctx.logFile, unlimited.id),
   };
 
   const reconcileDbFrom = await databaseActiveMs(ctx);
@@ -92,7 +111,7 @@ export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
   const reconcile = {
     records: reconciled.reconcile?.records_compared ?? reconciled.done, drifted: reconciled.reconcile?.records_drifted ?? null,
     elapsedMs: elapsedOf(reconciled), databaseMs: reconcileDbMs, invocations: reconciled.invocations,
-    peakMemoryMb: functionPeakMemoryMb('sync-jobs'),
+    peakMemoryMb: functionPeakMemoryMb('sync-jobs'), perRun: runRates(ctx.logFile, reconciled.id),
   };
 
   // Under the Starter limit: a sample of a second full listing (records already there: every page is the API's pace).
@@ -102,14 +121,22 @@ export async function backfillAtScale(ctx, { records, limitedSampleMs }) {
     { timeoutMs: 60_000, intervalMs: 200 });
   const first = (await jobsApi(ctx, 'GET', `/${job.id}`)).job;
   const from = Date.now();
-  await sleep(limitedSampleMs);
-  const last = (await jobsApi(ctx, 'GET', `/${job.id}`)).job;
+  // The rate of each 10-second window (the limit's own) gives the median and the spread.
+  const windowRates = [];
+  let last = first;
+  for (let windowFrom = from; Date.now() - from < limitedSampleMs;) {
+    await sleep(Math.min(10_000, limitedSampleMs - (Date.now() - from)));
+    const now = (await jobsApi(ctx, 'GET', `/${job.id}`)).job;
+    windowRates.push((now.done - last.done) / ((Date.now() - windowFrom) / 1000));
+    last = now;
+    windowFrom = Date.now();
+  }
   const sampleMs = Date.now() - from;
   await jobsApi(ctx, 'POST', `/${job.id}/cancel`, {});
   const { results: log } = await sim.control('GET', '/requests?limit=5000');
   const rateLimited = {
     records: last.done - first.done, sampleMs, recordsPerSecond: (last.done - first.done) / (sampleMs / 1000),
-    rateLimited429: log.filter((r) => r.status === 429).length,
+    rateLimited429: log.filter((r) => r.status === 429).length, perWindow: medianOf(windowRates),
   };
   await sleep(500); // the log stream flushes
   // CPU of each job run (the gateway's cpu≈ per request; POSTs to sync-jobs are the runs and three starts).
