@@ -29,7 +29,7 @@ async function connectCompany(ctx, sim, { name, token, companyId, burst }) {
     method: 'POST',
     headers: { authorization: `Bearer ${ctx.serviceRoleKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ tenant_id: tenantId, provider: 'pipedrive', api_token: token, api_base_url: sim.url,
-      rate_limit: { max_requests: burst.maxRequests, interval_ms: burst.intervalMs }, daily_limit: 1_000_000 }),
+      rate_limit: { max_requests: burst.maxRequests, interval_ms: burst.intervalMs }, daily_limit: 1_000_000, scheduled_jobs: false }),
   });
   const body = await res.json();
   if (res.status !== 201) throw new Error(`connecting the ${name} Pipedrive company failed (${res.status}): ${JSON.stringify(body)}`);

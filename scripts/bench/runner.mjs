@@ -42,7 +42,9 @@ async function connectPortal(ctx, sim, { name, token, clientSecret, portalId, ap
   const res = await fetch(ctx.functionUrl('connections'), {
     method: 'POST',
     headers: { authorization: `Bearer ${ctx.serviceRoleKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, api_base_url: sim.url }),
+    // The workloads start their own jobs: none from the hourly schedule in the middle of a measurement.
+    body: JSON.stringify({ tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, api_base_url: sim.url,
+      scheduled_jobs: false }),
   });
   const body = await res.json();
   if (res.status !== 201) throw new Error(`connecting the ${name} portal failed (${res.status}): ${JSON.stringify(body)}`);

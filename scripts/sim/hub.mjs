@@ -37,6 +37,7 @@ export async function openHub({ sql, connect, crms, name }) {
       await sim.control('POST', '/reset', {});
       const connectionId = await connected('HubSpot', await connect({
         tenant_id: tenantId, provider: 'hubspot', access_token: token, client_secret: clientSecret, api_base_url: sim.url,
+        scheduled_jobs: false, // the catch-up pass starts the seed's jobs; none from the hourly schedule
         ...(rateLimit ? { rate_limit: { max_requests: rateLimit, interval_ms: intervalMs } } : {}),
       }));
       await sim.control('PUT', '/webhooks', { subscriptions: 'default', batchWindowMs: 20 });
@@ -46,7 +47,7 @@ export async function openHub({ sql, connect, crms, name }) {
       const { sim, token, companyId, rateLimit, intervalMs = 2_000, dailyBudget } = crms.pipedrive;
       await sim.control('POST', '/reset', { keepWebhookSettings: true });
       const connectionId = await connected('Pipedrive', await connect({
-        tenant_id: tenantId, provider: 'pipedrive', api_token: token, api_base_url: sim.url,
+        tenant_id: tenantId, provider: 'pipedrive', api_token: token, api_base_url: sim.url, scheduled_jobs: false,
         rate_limit: { max_requests: rateLimit, interval_ms: intervalMs }, daily_limit: dailyBudget,
       }));
       drivers.push(createPipedriveDriver({ control: sim.control, connectionId, companyId }));

@@ -64,3 +64,31 @@ begin
   return recorded;
 end
 $$;
+
+-- The daily reconciliation is the safety net for the same case: a mapped
+-- record whose CRM deletion is known but which is live locally is read again
+-- too (not only those the listing missed), so it is re-created when nothing
+-- else queued it.
+create or replace function sync.unseen_mapped_records(p_job_id uuid, p_entity_type crm.entity_type, p_after text, p_limit integer)
+returns table (remote_id text)
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  if p_after is null then
+    analyze sync.reconcile_seen;
+  end if;
+  return query execute format($q$
+    select m.remote_id
+      from sync.reconcile_runs r
+      join sync.identity_map m on m.connection_id = r.connection_id and m.entity_type = $2
+     where r.job_id = $1 and m.created_at < r.started_at
+       and (m.remote_deleted_at is null
+            or exists (select from crm.%I t where t.id = m.local_id and t.deleted_at is null))
+       and ($3 is null or m.remote_id > $3)
+       and not exists (select from sync.reconcile_seen s
+                        where s.run_id = r.id and s.entity_type = $2 and s.remote_id = m.remote_id)
+     order by m.remote_id
+     limit least(greatest($4, 1), 1000)$q$, sync._table_of(p_entity_type))
+    using p_job_id, p_entity_type, p_after, p_limit;
+end
+$$;

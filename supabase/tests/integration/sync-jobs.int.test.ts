@@ -56,7 +56,8 @@ beforeAll(async () => {
   await h.control('PUT', '/webhooks', { subscriptions: [] });
   // A larger budget than Starter's keeps the test short; the rate limit itself is the bench's subject.
   await h.control('PUT', '/rate-limit', { maxPerInterval: 2000, resetWindows: true });
-  await h.sql`update sync.connections set settings = settings || '{"rate_limit": {"max_requests": 2000, "interval_ms": 10000}}'
+  // The jobs here are the test's own: none from the hourly schedule when the run crosses the hour.
+  await h.sql`update sync.connections set settings = settings || '{"rate_limit": {"max_requests": 2000, "interval_ms": 10000}, "scheduled_jobs": false}'
                where id = ${h.connectionId}`;
   await h.sql`delete from sync.rate_budgets where connection_id = ${h.connectionId}`;
   await h.control('POST', '/seed', { objectType: 'companies', count: 200 });
@@ -219,9 +220,12 @@ describe('sync-jobs', () => {
   }, 180_000);
 
   it('reconciliation finds drift planted on either side, stores it and repairs it', async () => {
-    const [remoteSide, localSide, goneSide] = (await h.simObjects('contacts')).slice(5, 8);
+    const [remoteSide, localSide, goneSide, crossed] = (await h.simObjects('contacts')).slice(5, 9);
     await h.control('PATCH', `/objects/contacts/${remoteSide.id}`, { properties: { phone: '+1 555 0199' } });
     await h.control('DELETE', `/objects/contacts/${goneSide.id}`);
+    // A deletion the engine sent that crossed a restore: gone from HubSpot, known as deleted, live locally.
+    await h.control('DELETE', `/objects/contacts/${crossed.id}`);
+    await h.sql`update sync.identity_map set remote_deleted_at = now() where connection_id = ${h.connectionId} and remote_id = ${crossed.id}`;
     const [localRow] = await h.sql`select local_id from sync.identity_map where connection_id = ${h.connectionId}
                                      and entity_type = 'contact' and remote_id = ${localSide.id}`;
     await h.sql.begin(async (tx) => {
@@ -234,10 +238,12 @@ describe('sync-jobs', () => {
     expect(started.status).toBe(201);
     const job = await waitForJob(started.body.job.id, ['done', 'paused', 'failed']);
     expect(job.status, job.error).toBe('done');
-    expect(job.reconcile).toMatchObject({ records_compared: 16_998, records_drifted: 3, fields_drifted: 3, resolved: 3, alerted: 0 });
+    expect(job.reconcile).toMatchObject({ records_compared: 16_997, records_drifted: 4, fields_drifted: 4, resolved: 4, alerted: 0 });
     const drift = await h.sql`select remote_id, field, kind, winner, resolution, local_value, remote_value from sync.reconcile_drift
-                               where run_id = ${job.reconcile.id} order by field collate "C"`;
+                               where run_id = ${job.reconcile.id} order by field collate "C", winner`;
     expect(drift.map((d) => ({ ...d }))).toEqual([
+      { remote_id: crossed.id, field: '*', kind: 'missing_remote', winner: 'local', resolution: 'queued_outbound',
+        local_value: null, remote_value: null },
       { remote_id: goneSide.id, field: '*', kind: 'missing_remote', winner: 'remote', resolution: 'applied_locally',
         local_value: null, remote_value: null },
       { remote_id: localSide.id, field: 'last_name', kind: 'field', winner: 'local', resolution: 'queued_outbound',
@@ -257,6 +263,14 @@ describe('sync-jobs', () => {
       const record = (await h.simObjects('contacts')).find((c) => c.id === localSide.id);
       return record?.properties.lastname === 'Drifted';
     }, 30_000);
+    await h.until('the crossed record is created in HubSpot anew', async () => {
+      const [mapped] = await h.sql`select m.remote_id, m.remote_deleted_at from sync.identity_map m join crm.contacts c on c.id = m.local_id
+                                    where m.connection_id = ${h.connectionId} and c.email = ${crossed.properties.email}`;
+      return mapped && mapped.remote_id !== crossed.id && mapped.remote_deleted_at === null;
+    }, 30_000);
+    const again = (await h.simObjects('contacts')).filter((c) => c.properties.email === crossed.properties.email);
+    expect(again.map((c) => c.id)).not.toContain(crossed.id);
+    expect(again).toHaveLength(1);
   }, 180_000);
 
   it('initial export links records that exist in the CRM by email and creates the rest', async () => {

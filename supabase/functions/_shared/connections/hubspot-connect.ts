@@ -29,6 +29,8 @@ export const connectHubSpotSchema = z.object({
   display_name: z.string().max(200).optional(),
   api_base_url: z.url().optional(),
   rate_limit: z.object({ max_requests: z.number().int().positive(), interval_ms: z.number().int().min(100) }).optional(),
+  /** false: pg_cron starts no hourly incremental or daily reconciliation here; jobs started by hand still run. */
+  scheduled_jobs: z.boolean().optional(),
   /** A public app: its id and developer API key, to set up webhook delivery through the API. */
   app_id: z.number().int().positive().optional(),
   developer_api_key: z.string().min(8).optional(),
@@ -140,6 +142,7 @@ export async function connectHubSpot(
   const properties = await ensureCustomProperties(api);
   const settings = {
     ...(request.api_base_url ? { api_base_url: request.api_base_url } : {}),
+    ...(request.scheduled_jobs !== undefined ? { scheduled_jobs: request.scheduled_jobs } : {}),
     ...(request.rate_limit ? { rate_limit: request.rate_limit } : {}),
   };
   const connectionId = await sql.begin(async (tx) => {

@@ -32,6 +32,8 @@ export const connectPipedriveSchema = z.object({
   api_base_url: z.url().optional(),
   /** Burst window per token (Pipedrive: 20 requests per 2 s on Lite). */
   rate_limit: z.object({ max_requests: z.number().int().positive(), interval_ms: z.number().int().min(100) }).optional(),
+  /** false: pg_cron starts no hourly incremental or daily reconciliation here; jobs started by hand still run. */
+  scheduled_jobs: z.boolean().optional(),
   /** Daily token budget (30,000 × plan multiplier × seats). */
   daily_limit: z.number().int().positive().optional(),
 });
@@ -171,6 +173,7 @@ export async function connectPipedrive(
 
   const settings = {
     ...(request.api_base_url ? { api_base_url: request.api_base_url } : {}),
+    ...(request.scheduled_jobs !== undefined ? { scheduled_jobs: request.scheduled_jobs } : {}),
     rate_limit: request.rate_limit ?? { max_requests: 20, interval_ms: 2_000 },
     daily_limit: request.daily_limit ?? 30_000,
   };

@@ -108,6 +108,9 @@ describe('compareRecord', () => {
     expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { localDeleted: true }))).toEqual([]);
     expect(compareRecord(remote({}, { archived: true }), state(null, {}))).toEqual([]);
     // Its deletion known already: the record was restored here since, and goes to the CRM anew.
-    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { remoteDeleted: true }))).toEqual([]);
+    expect(compareRecord(remote({}, { archived: true }), state({ phone: '1' }, {}, { remoteDeleted: true }))).toEqual([
+      { entity_type: 'contact', remote_id: '501', local_id: 'L1', field: '*', kind: 'missing_remote', local_value: null, remote_value: null,
+        base_value: null, winner: 'local', resolution: 'queued_outbound', detail: 'deleted in the CRM, restored locally since: created there anew' },
+    ]);
   });
 });

@@ -33,9 +33,16 @@ export function compareRecord(remote: RemoteRecord, state: InboundState, decisio
                               localReferences?: Partial<Record<ReferenceName, string | null>>): DriftRow[] {
   const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
   if (remote.archived) {
-    // Gone from the CRM while live here: the engine applies the CRM's deletion (unless it knew it already: the
-    // record was restored here since, and is created in the CRM anew).
-    if (!state.localId || !state.local || state.localDeleted || state.remoteDeleted) return [];
+    if (!state.localId || !state.local || state.localDeleted) return [];
+    if (state.remoteDeleted) {
+      // Its deletion known already: the record was restored here since and belongs in the CRM anew. Queued
+      // again, in case the restore crossed the deletion and nothing else queued it.
+      return [{
+        ...head, field: '*', kind: 'missing_remote', local_value: null, remote_value: null, base_value: null,
+        winner: 'local', resolution: 'queued_outbound', detail: 'deleted in the CRM, restored locally since: created there anew',
+      }];
+    }
+    // Gone from the CRM while live here: the engine applies the CRM's deletion.
     return [{
       ...head, field: '*', kind: 'missing_remote', local_value: null, remote_value: null, base_value: null,
       winner: 'remote', resolution: 'applied_locally', detail: 'gone from the CRM, live locally',
