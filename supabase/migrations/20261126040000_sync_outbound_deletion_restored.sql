@@ -46,7 +46,8 @@ begin
     set local_id = excluded.local_id,
         remote_written_at = greatest(m.remote_written_at, excluded.remote_written_at),
         base = excluded.base, base_references = excluded.base_references,
-        remote_deleted_at = excluded.remote_deleted_at;
+        remote_deleted_at = excluded.remote_deleted_at,
+        pending_write = null, pending_write_at = null; -- written: the shadow has it now (20261126035900)
   get diagnostics recorded = row_count;
 
   select array_agg((r ->> 'local_id')::uuid) into deleted_ids

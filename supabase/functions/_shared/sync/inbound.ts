@@ -179,6 +179,7 @@ export function inboundStateOf(row: InboundStateRow): InboundState {
     matched: false,
     remoteWrittenAt: row.remote_written_at ?? null,
     remoteDeleted: row.remote_deleted ?? false,
+    pendingWrite: row.pending_write ?? {},
   };
 }
 

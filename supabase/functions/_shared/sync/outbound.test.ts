@@ -26,7 +26,9 @@ function fakeDb(loads: OutboundState[][], mapped: { local_id: string; remote_id:
   const db = {
     queued,
     recorded: [] as { local_id: string; remote_id: string }[],
+    pending: [] as { local_id: string; fields: Record<string, unknown> }[],
     async loadOutboundState() { return loads.shift() ?? []; },
+    async markOutboundPending(_c: string, _e: string, writes: { local_id: string; fields: Record<string, unknown> }[]) { db.pending.push(...writes); },
     async recordOutboundResults(_c: string, _e: string, results: { local_id: string; remote_id: string }[]) { db.recorded.push(...results); },
     async remoteIdsOfLocal() { return mapped; },
     async reportUnmapped() {},
@@ -36,7 +38,10 @@ function fakeDb(loads: OutboundState[][], mapped: { local_id: string; remote_id:
     async heldConflictFields() { return new Map(); },
     async loadConflictStrategies() { return []; },
   };
-  return db as unknown as SyncDb & { queued: Record<string, unknown>[]; merged: string[]; recorded: { local_id: string; remote_id: string }[] };
+  return db as unknown as SyncDb & {
+    queued: Record<string, unknown>[]; merged: string[]; recorded: { local_id: string; remote_id: string }[];
+    pending: { local_id: string; fields: Record<string, unknown> }[];
+  };
 }
 
 const adapter: CrmAdapter = {
@@ -193,9 +198,14 @@ describe('syncOutbound', () => {
       const fetch = crm.fetchRecords;
       let reads = 0;
       crm.fetchRecords = async (e, ids) => { reads++; return fetch(e, ids); };
+      const update = crm.updateRecords;
+      let notedBeforeWrite: unknown[] = [];
+      crm.updateRecords = async (e, inputs) => { notedBeforeWrite = [...db.pending]; return update(e, inputs); };
       await syncOutbound(db, crm, CONNECTION, [message(1, L1)]);
       expect(reads).toBe(0);
       expect(updates).toEqual([{ name: 'Local' }]);
+      // What is written is noted first: read back before the result is recorded, it is no CRM edit.
+      expect(notedBeforeWrite).toEqual([{ local_id: L1, fields: { name: 'Local' } }]);
     });
   });
 });

@@ -54,7 +54,7 @@ export interface OutboundOutcome {
 
 type OutboundDb = Pick<
   SyncDb,
-  'loadOutboundState' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' | 'recordRemoteErasures' |
+  'loadOutboundState' | 'markOutboundPending' | 'recordOutboundResults' | 'queueOutbound' | 'reportUnmapped' | 'recordRemoteMerge' | 'recordRemoteErasures' |
   'heldConflictFields' | 'loadConflictStrategies' | 'remoteIdsOfLocal'
 > & Parameters<typeof applyRecords>[0];
 
@@ -152,6 +152,7 @@ async function syncEntity(
     }));
   }
   for (const batch of chunks(plan.updates, writeBatchSize)) {
+    await db.markOutboundPending(connectionId, entityType, batch.map((u) => ({ local_id: u.localId, fields: u.fields })));
     const results = await adapter.updateRecords(entityType, batch);
     outcome.stats.updated += results.filter((r) => r.ok).length;
     const planned = new Map(batch.map((u) => [u.localId, u]));

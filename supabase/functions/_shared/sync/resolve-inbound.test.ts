@@ -54,6 +54,19 @@ describe('resolveInbound', () => {
     expect(change.set).toEqual({});
   });
 
+  it('takes a value the engine is writing (read back before its result is recorded) for no CRM edit', () => {
+    // The engine wrote 'Sent' (planned from the local value then); the local row moved on to 'Newer'; a CRM edit of
+    // another field (later than the local change) brings the record in while the shadow still has 'Old'.
+    const crm = remote({ first_name: 'Sent', phone: '2' });
+    const inFlight = state({ first_name: 'Newer', phone: '1' }, { first_name: 'Old', phone: '1' }, { pendingWrite: { first_name: 'Sent' } });
+    const { change, conflicts } = resolveInbound(crm, inFlight);
+    expect(change.set).toEqual({ phone: '2' });
+    expect(conflicts).toEqual([]);
+    // Without the note the engine's own value looks like a CRM edit, and the later CRM change wins it.
+    const unnoted = resolveInbound(crm, { ...inFlight, pendingWrite: {} });
+    expect(unnoted.change.set).toEqual({ first_name: 'Sent', phone: '2' });
+  });
+
   it.each([
     ['remote newer', '2026-03-01T12:00:00.000Z', 'remote', { first_name: 'R' }],
     ['local newer', '2026-03-01T10:00:00.000Z', 'local', {}],

@@ -26,6 +26,8 @@ export interface InboundState {
   remoteWrittenAt?: string | null;
   /** The mapped CRM record is known to be deleted there (the engine archived it, or applied that deletion). */
   remoteDeleted?: boolean;
+  /** Values the engine is writing to the CRM record right now (not in the shadow yet): read back, they are no CRM edit. */
+  pendingWrite?: Record<string, unknown>;
 }
 
 /** The rules in force and the CRM side of the comparison. */
@@ -104,12 +106,14 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
   const set: Record<string, unknown> = {};
   const conflicts: FieldConflict[] = [];
   let remoteEdited = false;
+  const pending = state.pendingWrite ?? {};
   for (const [field, remoteValue] of Object.entries(fields)) {
     const localValue = state.local[field];
     // A record attached by matching has no shadow yet: every difference counts as changed on both sides.
     // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
     const hasBase = !state.matched;
-    const remoteChanged = !hasBase || !sameValue(remoteValue, state.base[field]);
+    const remoteChanged = !hasBase ||
+      (!sameValue(remoteValue, state.base[field]) && !(field in pending && sameValue(remoteValue, pending[field])));
     // (A value the local record holds too is no news: the engine's own write, perhaps not recorded yet.)
     remoteEdited ||= remoteChanged && !sameValue(remoteValue, localValue);
     if (held.has(field)) {

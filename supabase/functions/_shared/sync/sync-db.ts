@@ -38,6 +38,8 @@ export interface InboundStateRow {
   remote_written_at?: string | null;
   /** The mapped record is known to be deleted in the CRM. */
   remote_deleted?: boolean | null;
+  /** Fields and values the engine is writing to the CRM record, not recorded yet (20261126035900). */
+  pending_write?: Record<string, unknown> | null;
 }
 
 export interface OutboundResult {
@@ -165,6 +167,10 @@ export function createSyncDb(sql: Sql) {
     },
     async loadOutboundState(connectionId: string, entityType: EntityType, localIds: string[]): Promise<OutboundState[]> {
       return await sql<OutboundState[]>`select * from sync.load_outbound_state(${connectionId}, ${entityType}, ${localIds}::uuid[])`;
+    },
+    /** Notes the fields about to be written to these mapped records, so their values read back meanwhile are not taken for CRM edits. */
+    async markOutboundPending(connectionId: string, entityType: EntityType, writes: { local_id: string; fields: Record<string, unknown> }[]) {
+      if (writes.length) await sql`select sync.mark_outbound_pending(${connectionId}, ${entityType}, ${json(sql, writes)})`;
     },
     async recordOutboundResults(connectionId: string, entityType: EntityType, results: OutboundResult[]): Promise<void> {
       if (results.length) await sql`select sync.record_outbound_results(${connectionId}, ${entityType}, ${json(sql, results)})`;

@@ -37,6 +37,7 @@ function fakeDb(queues: Record<QueueName, QueueMessage[]>, connections: Connecti
     async applyRemoteMerge() {},
     async applyRemoteErasure() {},
     async loadOutboundState() { return []; },
+    async markOutboundPending() {},
     async recordOutboundResults() {},
     async queueOutbound() {},
     async loadConflictStrategies() { return []; },
