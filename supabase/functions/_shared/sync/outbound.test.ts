@@ -184,6 +184,38 @@ describe('syncOutbound', () => {
       expect(updates).toEqual([]);
     });
 
+    const deleted = (): OutboundState => ({ ...mapped('Base'), local: { id: L1, name: 'Base', deleted_at: '2026-11-01T10:00:00.000Z' } });
+    const archiver = (fetched: string) => {
+      const archived: unknown[] = [];
+      const a: CrmAdapter = {
+        ...adapter,
+        fetchRecords: async () => [remoteDeal(fetched)],
+        archiveRecords: async (_e, inputs) => {
+          archived.push(...inputs);
+          return inputs.map((i) => ({ localId: i.localId, ok: true, remoteId: i.remoteId, remoteUpdatedAt: '2026-11-01T10:00:03.000Z',
+            written: {}, references: {}, unmapped: [] }));
+        },
+      };
+      return { adapter: a, archived };
+    };
+
+    it('resolves a CRM edit made after the local delete before deleting the record, whatever the rules', async () => {
+      // The edit restores the record (sync.apply_inbound_changes did that in the apply): planned again, nothing is deleted.
+      const db = guardedDb([], [[deleted()], [mapped('Remote')]]);
+      const { adapter: crm, archived } = archiver('Remote');
+      await syncOutbound(db, crm, CONNECTION, [message(1, L1)]);
+      expect(db.applied).toHaveLength(1);
+      expect(archived).toEqual([]);
+    });
+
+    it('deletes at once when the CRM still holds the shadow', async () => {
+      const db = guardedDb([], [[deleted()], [deleted()]]);
+      const { adapter: crm, archived } = archiver('Base');
+      await syncOutbound(db, crm, CONNECTION, [message(1, L1)]);
+      expect(db.applied).toEqual([]);
+      expect(archived).toEqual([{ localId: L1, remoteId: '501' }]);
+    });
+
     it('writes at once when the CRM still holds the shadow', async () => {
       const db = guardedDb([{ strategy: 'manual_review' }], [[mapped('Local')], [mapped('Local')]]);
       const { adapter: crm, updates } = writer('Base');

@@ -109,6 +109,15 @@ async function syncEntity(
       await applyUnseenRemoteChanges(db, adapter, connectionId, entityType, plan.updates)) {
     ({ rows, plan } = await planNow());
   }
+  // A deletion is read first whatever the rules: an edit made in the CRM after the local delete (its webhook still
+  // on the way) would be deleted with the record, unseen. Applied, it restores the record when it is the later change.
+  if (plan.archives.length > 0) {
+    const baseOf = new Map(rows.map((r) => [r.local_id, r.base]));
+    if (await applyUnseenRemoteChanges(db, adapter, connectionId, entityType,
+                                       plan.archives.map((a) => ({ remoteId: a.remoteId, base: baseOf.get(a.localId) ?? {} })))) {
+      ({ rows, plan } = await planNow());
+    }
+  }
   const byLocal = new Map(rows.map((r) => [r.local_id, r]));
   const touched = new Set<string>();
   const written = new Set<string>();
@@ -227,14 +236,15 @@ async function removeCopies(db: OutboundDb, adapter: CrmAdapter, connectionId: s
 }
 
 /**
- * Reads the CRM's current state of the records about to be updated; those
- * the CRM changed since the shadow (their webhook has not arrived yet) are
- * resolved and applied first, as inbound changes, so the write that follows
- * carries the settled values instead of overwriting the CRM's edit unseen.
- * Returns whether any record was applied (the caller plans again).
+ * Reads the CRM's current state of the records about to be updated or
+ * deleted; those the CRM changed since the shadow (their webhook has not
+ * arrived yet) are resolved and applied first, as inbound changes, so the
+ * write that follows carries the settled values instead of overwriting (or
+ * deleting) the CRM's edit unseen. Returns whether any record was applied
+ * (the caller plans again).
  */
 async function applyUnseenRemoteChanges(db: OutboundDb, adapter: CrmAdapter, connectionId: string, entityType: EntityType,
-                                        updates: OutboundUpdate[]): Promise<boolean> {
+                                        updates: Pick<OutboundUpdate, 'remoteId' | 'base'>[]): Promise<boolean> {
   const baseOf = new Map(updates.map((u) => [u.remoteId, u.base]));
   const moved = [];
   for (const batch of chunks(updates, writeBatchSize)) {
