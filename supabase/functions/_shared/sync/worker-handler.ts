@@ -1,6 +1,7 @@
 // POST /functions/v1/sync-worker: one bounded drain of the sync queues.
 // Called by pg_net (kicks and the cron safety net) and by operators, always
 // with the service role key; answers with what the run did.
+import process from 'node:process';
 import { z } from 'zod';
 import { roleOf } from '../auth.ts';
 import type { Sql } from '../db.ts';
@@ -38,8 +39,19 @@ export function createSyncWorkerHandler(sql: Sql, log: (line: string) => void = 
         await sql`select sync.kick_worker('continue', true)`;
       },
       log,
+      cpuMs: processCpuMs,
     }, { ...defaultWorkerOptions, budgetMs: parsed.data.budget_ms ?? defaultWorkerOptions.budgetMs });
     log(`sync-worker (${parsed.data.reason ?? 'manual'}): ${JSON.stringify(report)}`);
     return jsonResponse(200, report);
   };
+}
+
+/** User + system CPU of this process in ms; NaN where the runtime does not say. */
+function processCpuMs(): number {
+  try {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  } catch {
+    return Number.NaN;
+  }
 }

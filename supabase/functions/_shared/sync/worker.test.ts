@@ -166,6 +166,22 @@ describe('runSyncWorker', () => {
     expect(messages).toHaveLength(15); // left for the next run
   });
 
+  it('hands over once it has used its CPU budget, however few messages it claimed', async () => {
+    const messages = Array.from({ length: 35 }, (_, i) => inbound(i + 1));
+    const db = fakeDb({ crm_inbound: messages, crm_outbound: [] });
+    const kicks: string[] = [];
+    let cpu = 10_000;
+    const report = await runSyncWorker({
+      db, adapterFor: async () => adapter(async () => { cpu += 700; return []; }), kickNextRun: async () => { kicks.push('kick'); }, log: () => {},
+      cpuMs: () => cpu,
+    }, { budgetMs: 20_000, maxMessages: 5_000, batchSize: 10, visibilitySeconds: 60, cpuBudgetMs: 1_500 });
+    // 700 ms of CPU a batch: after the third (2,100 ms) no fourth is claimed.
+    expect(report.batches).toBe(3);
+    expect(report.moreWork).toBe(true);
+    expect(kicks).toEqual(['kick']);
+    expect(messages).toHaveLength(5);
+  });
+
   it('releases the lease even when the database fails', async () => {
     const db = fakeDb({ crm_inbound: [], crm_outbound: [] });
     db.readQueue = async () => { throw new Error('connection lost'); };

@@ -86,7 +86,7 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
       const found = objects.size ? [...objects.keys()] : [];
       if (found.length === 0) continue;
       const raw = plain<{ results?: { _from?: unknown; from?: unknown }[] }>(
-        await api.call((c) => c.crm.associations.v4.batchApi.getPage(objectType, target, { inputs: found.map((id) => ({ id })) })),
+        await api.callExempt((c) => c.crm.associations.v4.batchApi.getPage(objectType, target, { inputs: found.map((id) => ({ id })) })),
       );
       // The client's model names `from` `_from`; the schema reads the wire name.
       const page = hubSpotAssociationBatchReadSchema.parse({
@@ -123,12 +123,12 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
   async function writeAssociations(records: { objectType: HubSpotObjectType; remoteId: string; references: Record<string, string | null> }[],
                                    removals: { objectType: HubSpotObjectType; remoteId: string; references: Record<string, string | null> }[]) {
     for (const batch of associationBatchInputs(removals)) {
-      await api.call((c) => c.crm.associations.v4.batchApi.archive(batch.fromObjectType, batch.toObjectType, {
+      await api.callExempt((c) => c.crm.associations.v4.batchApi.archive(batch.fromObjectType, batch.toObjectType, {
         inputs: batch.inputs.map((i) => ({ _from: i.from, to: [i.to] })),
       }));
     }
     for (const batch of associationBatchInputs(records)) {
-      await api.call((c) => c.crm.associations.v4.batchApi.create(batch.fromObjectType, batch.toObjectType, {
+      await api.callExempt((c) => c.crm.associations.v4.batchApi.create(batch.fromObjectType, batch.toObjectType, {
         inputs: batch.inputs.map((i) => ({ _from: i.from, to: i.to, types: i.types as unknown as AssociationSpec[] })),
       }));
     }

@@ -20,6 +20,13 @@ export interface HubSpotCaller {
   readonly client: Client;
   /** Runs one API request within the budget; HubSpot errors become ProviderErrors (or are returned for 400s). */
   call<T>(request: (client: Client) => Promise<T>): Promise<T>;
+  /**
+   * The same for an endpoint outside the ten-secondly limit: the v4
+   * association batch endpoints (`x-hubspot-rate-limit-exemptions:
+   * ten-secondly` in the official spec). Nothing is taken from the budget, so
+   * reading a batch's references costs none of its record calls.
+   */
+  callExempt<T>(request: (client: Client) => Promise<T>): Promise<T>;
 }
 
 interface ApiExceptionLike {
@@ -38,16 +45,20 @@ export function createHubSpotCaller(options: HubSpotClientOptions): HubSpotCalle
     ...(options.basePath ? { basePath: options.basePath } : {}),
     numberOfApiCallRetries: 0,
   });
+  const send = async <T>(request: (client: Client) => Promise<T>): Promise<T> => {
+    try {
+      return await request(client);
+    } catch (error) {
+      throw await classify(error, options.budget);
+    }
+  };
   return {
     client,
     async call(request) {
       await options.budget.take(1);
-      try {
-        return await request(client);
-      } catch (error) {
-        throw await classify(error, options.budget);
-      }
+      return await send(request);
     },
+    callExempt: send,
   };
 }
 

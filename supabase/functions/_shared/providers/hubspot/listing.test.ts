@@ -144,6 +144,23 @@ describe('listChangedSince', () => {
     }
   });
 
+  it('pays for the search from the budget, not for the association read of its references (exempt from the ten-secondly limit)', async () => {
+    const company = sim.state.store.create('companies', { name: 'Budget Co', domain: 'budget.example' }, user(), { at: t0 });
+    const contacts = createContacts(3, t0, 'paid');
+    sim.state.store.associate('contacts', contacts[0].id, 'companies', company.id, [1], user());
+    let taken = 0;
+    const budget = { take: async (requests = 1) => void (taken += requests), pause: async () => {} };
+    const api = createHubSpotCaller({ accessToken: TEST_TOKEN, basePath: sim.url, budget });
+    sim.state.log.clear();
+    const [page] = await allPages((cursor) =>
+      createHubSpotAdapter(api, buildValueMaps([]), buildFieldMap([])).listChangedSince('contact', new Date(t0).toISOString(), cursor));
+    expect(page.records.find((r) => r.remoteId === contacts[0].id)?.references.company).toBe(company.id);
+    const endpoints = sim.state.log.recent(100).map((r) => r.endpoint);
+    expect(endpoints).toContain('POST /crm/v4/associations/contacts/companies/batch/read');
+    expect(endpoints.filter((e) => !e.startsWith('POST /crm/v4/associations')).length).toBeGreaterThan(0);
+    expect(taken).toBe(endpoints.filter((e) => !e.startsWith('POST /crm/v4/associations')).length);
+  });
+
   it('leaves changes at or after the window end to the next run, which starts there', async () => {
     const inside = createContacts(3, t0 + 1_000, 'in');
     const late = createContacts(2, t0 + 100_000, 'late');
