@@ -206,6 +206,34 @@ describe('names', () => {
     const person = await control('GET', `/objects/persons/${made.remoteId}`);
     expect(person.data).toMatchObject({ name: 'Anna Baker', first_name: 'Anna', last_name: 'Baker' });
   });
+
+  it('reads the name and writes it back to back: the budget for both is taken before the read', async () => {
+    const [made] = await adapter.createRecords('contact', [
+      { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000021', fields: { email: 'pair@x.example', first_name: 'Pia', last_name: 'Pair' }, references: {} },
+    ]);
+    if (!made.ok) throw new Error('create failed');
+    const steps: string[] = [];
+    const budget = {
+      take: async () => {},
+      takeForCall: async () => { steps.push('grant'); return { answered: async () => { steps.push('answered'); } }; },
+      pause: async () => {},
+    };
+    const fetchLogged: typeof fetch = (input, init) => {
+      steps.push(`${init?.method} ${new URL(String(input)).pathname}`);
+      return fetch(input, init);
+    };
+    const paired = createPipedriveAdapter(
+      createPipedriveCaller({ apiToken: 'adapter-test-token', basePath: sim.url, budget, fetch: fetchLogged }),
+      buildValueMaps([]), buildPipedriveFieldMap([]), attempts,
+    );
+    const [updated] = await paired.updateRecords('contact', [{
+      localId: made.localId, remoteId: made.remoteId, fields: { last_name: 'Paired' },
+      base: { email: 'pair@x.example', first_name: 'Pia', last_name: 'Pair' }, references: {}, baseReferences: {},
+    }]);
+    expect(updated).toMatchObject({ ok: true });
+    const id = made.remoteId.split(':').at(-1);
+    expect(steps).toEqual(['grant', 'grant', 'GET /api/v2/persons', 'answered', `PATCH /api/v2/persons/${id}`, 'answered']);
+  });
 });
 
 describe('versionAt', () => {

@@ -132,13 +132,33 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
    * it that the engine has not taken in yet (its webhook late or lost) would
    * otherwise be overwritten with the old value and lost.
    */
+  /** A person's name written for one part only: the other part comes from Pipedrive's current name. */
+  function writesOnePartOfName(object: PipedriveObject, input: UpdateInput): boolean {
+    return object === 'person' && Object.hasOwn(input.fields, 'first_name') !== Object.hasOwn(input.fields, 'last_name');
+  }
+
   async function nameBase(entityType: EntityType, object: PipedriveObject, id: number, input: UpdateInput) {
-    const has = (field: string) => Object.hasOwn(input.fields, field);
-    if (object !== 'person' || has('first_name') === has('last_name')) return input.base;
+    if (!writesOnePartOfName(object, input)) return input.base;
     const current = (await read(object, [id])).get(id);
     if (!current) return input.base; // gone: the write answers 404 as it would have
     const fields = toUnified(entityType, object, current, maps, fieldMap).fields as Record<string, unknown>;
     return { ...input.base, first_name: fields.first_name, last_name: fields.last_name };
+  }
+
+  /**
+   * A person whose name is written from Pipedrive's current one: the read and
+   * the write go out back to back, their budget taken first, so a user's edit
+   * has the shortest window to land between them (Pipedrive has no
+   * conditional write). Other records: as they come.
+   */
+  async function readThenWrite<T>(object: PipedriveObject, id: number, input: UpdateInput, write: () => Promise<T>): Promise<T> {
+    if (!writesOnePartOfName(object, input)) return await write();
+    const paid = await api.prepay([{ method: 'GET', path: '/persons' }, { method: 'PATCH', path: `/persons/${id}` }]);
+    try {
+      return await write();
+    } finally {
+      await paid.release();
+    }
   }
 
   /** Current state of some records of one object; absent ones are gone. */
@@ -245,16 +265,18 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
       const results: WriteResult[] = [];
       await writeEach(inputs, results, async (input: UpdateInput) => {
         const { object, id } = parseRemoteId(entityType, input.remoteId);
-        const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, {
-          base: await nameBase(entityType, object, id, input), references: input.references,
+        return await readThenWrite(object, id, input, async () => {
+          const { body, written, unmapped } = fromUnified(entityType, object, input.fields, maps, fieldMap, {
+            base: await nameBase(entityType, object, id, input), references: input.references,
+          });
+          // Nothing Pipedrive holds changed (a column it has no field for): no call.
+          const record = Object.keys(body).length > 0 ? await update(object, id, body) : undefined;
+          return {
+            localId: input.localId, ok: true, remoteId: input.remoteId,
+            remoteUpdatedAt: record ? writtenVersion(record) : new Date(0).toISOString(),
+            written, references: input.references, unmapped,
+          } as WriteResult;
         });
-        // Nothing Pipedrive holds changed (a column it has no field for): no call.
-        const record = Object.keys(body).length > 0 ? await update(object, id, body) : undefined;
-        return {
-          localId: input.localId, ok: true, remoteId: input.remoteId,
-          remoteUpdatedAt: record ? writtenVersion(record) : new Date(0).toISOString(),
-          written, references: input.references, unmapped,
-        };
       });
       return results;
     },

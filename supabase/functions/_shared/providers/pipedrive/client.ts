@@ -66,14 +66,51 @@ function headersOf(config: AxiosLikeConfig): Record<string, string> {
   return out;
 }
 
+type Grant = { answered(): Promise<void> } | void;
+interface Prepaid {
+  grant: Grant;
+}
+
+/**
+ * Grants taken ahead for calls that must go out back to back, by method and
+ * path ("PATCH /api/v2/persons/7"): the request that matches uses one instead
+ * of waiting for the budget (PipedriveCaller.prepay).
+ */
+export class PrepaidGrants {
+  private readonly byKey = new Map<string, Prepaid[]>();
+  static key(method: string, url: string): string {
+    return `${method.toUpperCase()} ${new URL(url, 'http://x').pathname}`;
+  }
+  add(key: string, entry: Prepaid) {
+    this.byKey.set(key, [...(this.byKey.get(key) ?? []), entry]);
+  }
+  /** A grant for this request, if one was taken ahead. */
+  take(key: string): Prepaid | undefined {
+    const list = this.byKey.get(key);
+    const entry = list?.shift();
+    if (list?.length === 0) this.byKey.delete(key);
+    return entry;
+  }
+  /** Takes back this entry if no request used it; says whether it did. */
+  remove(key: string, entry: Prepaid): boolean {
+    const list = this.byKey.get(key) ?? [];
+    const at = list.indexOf(entry);
+    if (at < 0) return false;
+    list.splice(at, 1);
+    if (list.length === 0) this.byKey.delete(key);
+    return true;
+  }
+}
+
 /** The axios adapter every configuration uses: budget first, then fetch; non-2xx becomes a PipedriveHttpError. */
-export function budgetedFetchAdapter(budget: RateBudget, fetchImpl: typeof fetch, timeoutMs: number) {
+export function budgetedFetchAdapter(budget: RateBudget, fetchImpl: typeof fetch, timeoutMs: number, prepaid = new PrepaidGrants()) {
   return async (config: AxiosLikeConfig) => {
     const url = String(config.url);
     const method = (config.method ?? 'get').toUpperCase();
     const cost = tokenCost(method, url);
     // Counted in the burst window from its answer where the budget can (see RateBudget.takeForCall).
-    const grant = budget.takeForCall ? await budget.takeForCall(cost) : await budget.take(1, cost);
+    const prepaidEntry = prepaid.take(PrepaidGrants.key(method, url));
+    const grant = prepaidEntry ? prepaidEntry.grant : budget.takeForCall ? await budget.takeForCall(cost) : await budget.take(1, cost);
     let response: Response;
     let text: string;
     try {
@@ -126,11 +163,18 @@ export interface PipedriveCaller {
   readonly api: PipedriveApis;
   /** Runs one client call (charged by the adapter); Pipedrive errors become ProviderErrors. */
   call<T>(request: (api: PipedriveApis) => Promise<T>): Promise<T>;
+  /**
+   * Takes the budget for these requests (method, path) now, so that made one
+   * after the other they wait for nothing in between: a read and the write
+   * made from it. `release` gives back grants no request used.
+   */
+  prepay(requests: { method: string; path: string }[]): Promise<{ release(): Promise<void> }>;
 }
 
 export function createPipedriveCaller(options: PipedriveClientOptions): PipedriveCaller {
   const base = (options.basePath ?? PIPEDRIVE_API_BASE).replace(/\/+$/, '');
-  const baseOptions = { adapter: budgetedFetchAdapter(options.budget, options.fetch ?? fetch, options.timeoutMs ?? 30_000) };
+  const prepaid = new PrepaidGrants();
+  const baseOptions = { adapter: budgetedFetchAdapter(options.budget, options.fetch ?? fetch, options.timeoutMs ?? 30_000, prepaid) };
   const v2Config = new v2.Configuration({ apiKey: options.apiToken, basePath: `${base}/api/v2` });
   const v1Config = new v1.Configuration({ apiKey: options.apiToken, basePath: `${base}/api/v1` });
   v2Config.baseOptions = baseOptions;
@@ -159,6 +203,27 @@ export function createPipedriveCaller(options: PipedriveClientOptions): Pipedriv
       } catch (error) {
         throw await classifyPipedriveError(error, options.budget);
       }
+    },
+    async prepay(requests) {
+      const { budget } = options;
+      const taken: { key: string; entry: Prepaid }[] = [];
+      try {
+        for (const { method, path } of requests) {
+          const url = `${base}/api/v2${path}`;
+          const cost = tokenCost(method, url);
+          const grant = budget.takeForCall ? await budget.takeForCall(cost) : await budget.take(1, cost);
+          taken.push({ key: PrepaidGrants.key(method, url), entry: { grant } });
+        }
+      } catch (error) {
+        for (const { entry } of taken) await entry.grant?.answered();
+        throw await classifyPipedriveError(error, budget);
+      }
+      for (const { key, entry } of taken) prepaid.add(key, entry);
+      return {
+        async release() {
+          for (const { key, entry } of taken) if (prepaid.remove(key, entry)) await entry.grant?.answered();
+        },
+      };
     },
   };
 }
