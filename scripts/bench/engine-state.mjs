@@ -95,3 +95,22 @@ export async function waitUntilSettled(ctx, sim, { timeoutMs = 180_000 } = {}) {
     await sleep(500);
   }
 }
+
+/**
+ * Waits (up to `timeoutMs`) until the database is idle: no autovacuum worker
+ * and no other statement running. The phases before leave large tables
+ * behind (hundreds of thousands of webhook receipts and queue rows), and a
+ * measure of database time taken while autovacuum works through them charges
+ * its work to the engine. Resolves with the milliseconds waited.
+ */
+export async function databaseQuiet(sql, { timeoutMs = 60_000 } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const [{ busy }] = await sql`
+      select count(*)::int as busy from pg_stat_activity
+       where pid <> pg_backend_pid() and datname = current_database()
+         and (backend_type = 'autovacuum worker' or (backend_type = 'client backend' and state = 'active'))`;
+    if (busy === 0 || Date.now() - started > timeoutMs) return Date.now() - started;
+    await sleep(250);
+  }
+}

@@ -24,6 +24,9 @@ function slidingWindowLimiter(maxRequests, windowMs) {
 }
 
 export async function naiveBaseline(ctx, { sampleRecords, extrapolateTo, maxRequests = 100, intervalMs = 10_000 }) {
+  if (sampleRecords <= maxRequests) {
+    throw new Error(`the naive sample (${sampleRecords}) must be larger than the limit's burst (${maxRequests}): only the calls after it show the steady rate`);
+  }
   const sim = ctx.naiveSim;
   const seeded = await sim.control('POST', '/seed', { objectType: 'contacts', count: sampleRecords, emitWebhooks: false });
   await sim.control('DELETE', '/requests');

@@ -35,6 +35,15 @@ describe('createRateBudget', () => {
     expect(calls.at(-1)).toBe('settle c1 1790000000000 1');
   });
 
+  it('grants calls that go out back to back together, and settles each as it is answered', async () => {
+    const { db, calls } = scriptedDb([{ granted: true, wait_ms: 0, grant_id: '1790000000001' }]);
+    const [read, write] = await createRateBudget(db, 'c1', () => Date.now() + 10_000, sleeps(calls)).takeForCalls!([10, 5]);
+    expect(calls).toEqual(['take c1 2 15 true']);
+    await read.answered();
+    await write.answered();
+    expect(calls.slice(1)).toEqual(['settle c1 1790000000001 1', 'settle c1 1790000000001 1']);
+  });
+
   it('never fails a call because its grant could not be settled (it then counts as in flight a while longer)', async () => {
     const { db } = scriptedDb([{ granted: true, wait_ms: 0, grant_id: '1' }], async () => {
       throw new Error('connection lost');

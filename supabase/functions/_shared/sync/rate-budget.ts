@@ -15,6 +15,13 @@ export interface RateBudget {
    * and only each call's round trip lost.
    */
   takeForCall?(tokens?: number): Promise<{ answered(): Promise<void> }>;
+  /**
+   * Like takeForCall for several calls at once, granted together or not at
+   * all: calls that must go out back to back never hold part of the window
+   * while they wait for the rest (writers doing so would fill it and wait on
+   * each other). One `answered()` per call, in order.
+   */
+  takeForCalls?(tokens: number[]): Promise<{ answered(): Promise<void> }[]>;
   /** Pauses the whole connection (all workers) after a 429 or an outage. */
   pause(ms: number, reason: string): Promise<void>;
 }
@@ -55,13 +62,17 @@ export function createRateBudget(
       await grant(requests, tokens, false);
     },
     async takeForCall(tokens = 0) {
-      const grantId = await grant(1, tokens, true);
-      return {
+      const [call] = await this.takeForCalls!([tokens]);
+      return call;
+    },
+    async takeForCalls(tokens) {
+      const grantId = await grant(tokens.length, tokens.reduce((a, b) => a + b, 0), true);
+      return tokens.map(() => ({
         async answered() {
           // Unsettled, the grant counts as in flight for a while longer: slower, never unsafe.
           await db.settleRateBudget(connectionId, grantId as string, 1).catch(() => {});
         },
-      };
+      }));
     },
     async pause(ms, reason) {
       await db.pauseConnection(connectionId, ms, reason);

@@ -207,7 +207,7 @@ describe('names', () => {
     expect(person.data).toMatchObject({ name: 'Anna Baker', first_name: 'Anna', last_name: 'Baker' });
   });
 
-  it('reads the name and writes it back to back: the budget for both is taken before the read', async () => {
+  it('reads the name and writes it back to back: the budget for both is taken at once, before the read', async () => {
     const [made] = await adapter.createRecords('contact', [
       { localId: '6f1c3b0e-2d4a-4e8b-9c1d-000000000021', fields: { email: 'pair@x.example', first_name: 'Pia', last_name: 'Pair' }, references: {} },
     ]);
@@ -216,6 +216,10 @@ describe('names', () => {
     const budget = {
       take: async () => {},
       takeForCall: async () => { steps.push('grant'); return { answered: async () => { steps.push('answered'); } }; },
+      takeForCalls: async (tokens: number[]) => {
+        steps.push(`grant ${tokens.length} together`);
+        return tokens.map(() => ({ answered: async () => { steps.push('answered'); } }));
+      },
       pause: async () => {},
     };
     const fetchLogged: typeof fetch = (input, init) => {
@@ -232,7 +236,7 @@ describe('names', () => {
     }]);
     expect(updated).toMatchObject({ ok: true });
     const id = made.remoteId.split(':').at(-1);
-    expect(steps).toEqual(['grant', 'grant', 'GET /api/v2/persons', 'answered', `PATCH /api/v2/persons/${id}`, 'answered']);
+    expect(steps).toEqual(['grant 2 together', 'GET /api/v2/persons', 'answered', `PATCH /api/v2/persons/${id}`, 'answered']);
   });
 });
 

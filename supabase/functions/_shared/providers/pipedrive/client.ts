@@ -206,18 +206,18 @@ export function createPipedriveCaller(options: PipedriveClientOptions): Pipedriv
     },
     async prepay(requests) {
       const { budget } = options;
-      const taken: { key: string; entry: Prepaid }[] = [];
+      const urls = requests.map(({ method, path }) => ({ method, url: `${base}/api/v2${path}` }));
+      const costs = urls.map(({ method, url }) => tokenCost(method, url));
+      let grants: Grant[];
       try {
-        for (const { method, path } of requests) {
-          const url = `${base}/api/v2${path}`;
-          const cost = tokenCost(method, url);
-          const grant = budget.takeForCall ? await budget.takeForCall(cost) : await budget.take(1, cost);
-          taken.push({ key: PrepaidGrants.key(method, url), entry: { grant } });
-        }
+        // All at once: writers holding part of the window while waiting for the rest would fill it and stall.
+        grants = budget.takeForCalls
+          ? await budget.takeForCalls(costs)
+          : (await budget.take(costs.length, costs.reduce((a, b) => a + b, 0)), costs.map(() => undefined));
       } catch (error) {
-        for (const { entry } of taken) await entry.grant?.answered();
         throw await classifyPipedriveError(error, budget);
       }
+      const taken = urls.map(({ method, url }, i) => ({ key: PrepaidGrants.key(method, url), entry: { grant: grants[i] } as Prepaid }));
       for (const { key, entry } of taken) prepaid.add(key, entry);
       return {
         async release() {
