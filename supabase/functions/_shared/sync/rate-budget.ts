@@ -57,23 +57,25 @@ export function createRateBudget(
     turn = mine.catch(() => {});
     return mine;
   };
+  /** Grants for calls taken together until answered, one `answered()` per call. */
+  const takeForCalls = async (tokens: number[]) => {
+    const grantId = await grant(tokens.length, tokens.reduce((a, b) => a + b, 0), true);
+    return tokens.map(() => ({
+      async answered() {
+        // Unsettled, the grant counts as in flight for a while longer: slower, never unsafe.
+        await db.settleRateBudget(connectionId, grantId as string, 1).catch(() => {});
+      },
+    }));
+  };
   return {
     async take(requests = 1, tokens = 0) {
       await grant(requests, tokens, false);
     },
     async takeForCall(tokens = 0) {
-      const [call] = await this.takeForCalls!([tokens]);
+      const [call] = await takeForCalls([tokens]);
       return call;
     },
-    async takeForCalls(tokens) {
-      const grantId = await grant(tokens.length, tokens.reduce((a, b) => a + b, 0), true);
-      return tokens.map(() => ({
-        async answered() {
-          // Unsettled, the grant counts as in flight for a while longer: slower, never unsafe.
-          await db.settleRateBudget(connectionId, grantId as string, 1).catch(() => {});
-        },
-      }));
-    },
+    takeForCalls,
     async pause(ms, reason) {
       await db.pauseConnection(connectionId, ms, reason);
     },
