@@ -44,7 +44,7 @@ export interface SharedControlOptions<Settings extends object> {
 const flushBody = z.object({ timeoutMs: z.number().int().min(0).max(600_000).default(10_000) });
 
 const faultBody = z.object({
-  mode: z.enum(['error', 'timeout', 'rate-limit']),
+  mode: z.enum(['error', 'timeout', 'rate-limit', 'delay']),
   count: z.number().int().min(1).default(1),
   pathPrefix: z.string().startsWith('/').optional(),
   method: z.string().optional(),

@@ -1,10 +1,12 @@
 /**
  * Faults injected into the API on request of a test: the next N matching
  * requests get a 5xx, a 429, or hang and then have their connection closed
- * (optionally after taking effect, like a write whose answer is lost).
+ * (optionally after taking effect, like a write whose answer is lost), or
+ * are held a while before they are handled (a slow way in: what happens in
+ * the meantime lands first).
  */
 
-export type FaultMode = 'error' | 'timeout' | 'rate-limit';
+export type FaultMode = 'error' | 'timeout' | 'rate-limit' | 'delay';
 
 export interface FaultRule {
   id: number;
@@ -19,7 +21,7 @@ export interface FaultRule {
   status: number;
   /** `error` faults: a JSON error body, or an HTML page like a gateway sends. */
   body: 'json' | 'html';
-  /** `timeout` faults: how long to hang before closing the connection. */
+  /** `timeout` faults: how long to hang before closing the connection; `delay` faults: how long to hold the request. */
   hangMs: number;
   /** `timeout` faults: handle the request first (a write takes effect), then hang instead of answering. */
   applyFirst: boolean;

@@ -76,7 +76,9 @@ export async function serveApiRequest(context: ApiContext, call: ApiCall, hooks:
     const raw = await readBody(request, hooks.tooLarge);
 
     const fault = context.faults.take(call.method, call.path);
-    if (fault?.mode === 'timeout' && fault.applyFirst) {
+    if (fault?.mode === 'delay') {
+      await sleep(fault.hangMs);
+    } else if (fault?.mode === 'timeout' && fault.applyFirst) {
       lostAnswer = fault;
     } else if (fault) {
       call.outcome = 'fault';

@@ -120,6 +120,16 @@ describe('control API', () => {
     expect((await control(sim, 'GET', '/faults')).body).toEqual({ results: [], injected: 5 });
   });
 
+  it('holds a request a while before handling it (a delay fault): what happens meanwhile lands first', async () => {
+    const created = (await control(sim, 'POST', '/objects/persons', { values: { name: 'Ann Baker' } })).body;
+    await control(sim, 'POST', '/faults', { mode: 'delay', hangMs: 300, method: 'PATCH', pathPrefix: '/api/v2/persons/' });
+    const write = api(sim, 'PATCH', `/api/v2/persons/${created.id}`, { name: 'Xia Baker' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await control(sim, 'PATCH', `/objects/persons/${created.id}`, { values: { name: 'Ann Cole' } });
+    expect((await write).status).toBe(200);
+    expect((await api(sim, 'GET', `/api/v2/persons/${created.id}`)).body.data.name).toBe('Xia Baker');
+  });
+
   it('freezes and advances the clock used for record times', async () => {
     await control(sim, 'PUT', '/clock', { freezeAt: '2024-06-01T12:00:00.000Z' });
     const a = (await control(sim, 'POST', '/objects/persons', { values: { name: 'A' } })).body;

@@ -54,6 +54,35 @@ describe('rate limits and outages', () => {
   }, 90_000);
 });
 
+describe('a person\'s name, written whole', () => {
+  it('a user\'s edit of the other part, landing between the engine\'s read and its write, is restored everywhere', async () => {
+    const [contact] = await h.sql`insert into crm.contacts (tenant_id, email, first_name, last_name)
+                                  values (${h.tenantId}, 'ann.baker@names.example', 'Ann', 'Baker') returning id`;
+    await h.settle();
+    const personId = await h.remoteIdOf('contact', contact.id);
+    expect(personId).toBeTruthy();
+
+    // The engine reads "Ann Baker" and writes "Xia Baker"; its write is held on the way in while the user renames her "Ann Cole".
+    await h.clearRequests();
+    await h.control('POST', '/faults', { mode: 'delay', hangMs: 1_500, method: 'PATCH', pathPrefix: `/api/v2/persons/${personId}` });
+    await h.sql`update crm.contacts set first_name = 'Xia' where id = ${contact.id}`;
+    await h.until('the engine read the person before writing', async () => {
+      const { results } = await h.control<{ results: { method: string; path: string }[] }>('GET', '/requests?limit=5000');
+      return results.some((r) => r.method === 'GET' && r.path.startsWith('/api/v2/persons'));
+    }, 10_000);
+    await h.control('PATCH', `/objects/persons/${personId}`, { values: { name: 'Ann Cole' } });
+    await h.until('the held write landed', async () => (await h.simObjects('persons')).find((p) => String(p.id) === personId)?.data.name !== 'Ann Cole', 10_000);
+
+    await h.until('both parts everywhere', async () => {
+      await h.settle(30_000);
+      const person = (await h.simObjects('persons')).find((p) => String(p.id) === personId);
+      return person?.data.name === 'Xia Cole';
+    }, 60_000);
+    const [local] = await h.sql`select first_name, last_name from crm.contacts where id = ${contact.id}`;
+    expect(local).toEqual({ first_name: 'Xia', last_name: 'Cole' });
+  }, 90_000);
+});
+
 describe('references', () => {
   it('a deal moved to another person and organization in Pipedrive moves locally, and back the other way', async () => {
     const orgA = await h.control('POST', '/objects/organizations', { values: { name: 'Ref Org A' } });

@@ -120,4 +120,10 @@ export interface RemoteRecord<E extends EntityType = EntityType> {
    * is not recorded yet find its local record instead of making a second one.
    */
   localId?: string;
+  /**
+   * Values an edit in the CRM gave some fields just before the engine's own
+   * write overwrote them (the CRM now holds `fields`): they count as the CRM's
+   * change, and the CRM is written again (inbound.ts, overwrittenEdits).
+   */
+  overwritten?: Record<string, unknown>;
 }

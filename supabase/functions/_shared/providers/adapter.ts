@@ -5,9 +5,21 @@ import type { EntityType, RemoteRecord, UnmappedValue } from '../model/unified.t
 
 export type Provider = 'hubspot' | 'pipedrive';
 
+/**
+ * What the webhook of the engine's own write says it changed, for fields a
+ * CRM writes only together (a Pipedrive person's name parts): `before` what
+ * the CRM held just before the write, `after` what the write left. A field
+ * the write changed though the engine was not asked to write it held an edit
+ * the engine never saw (inbound.ts, overwrittenEdits).
+ */
+export interface OwnWriteChange {
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+}
+
 /** What a provider event asks the engine to do with one record. */
 export type InboundWork =
-  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number }
+  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange }
   | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number }
   | { kind: 'merge'; entityType: EntityType; primaryRemoteId: string; mergedRemoteIds: string[]; occurredAt: number }
   | { kind: 'erase'; entityType: EntityType; remoteId: string; occurredAt: number };

@@ -135,3 +135,84 @@ describe('which events cost a fetch', () => {
     expect(stats.skipped).toBe(expected ? 0 : 1);
   });
 });
+
+describe('an edit the engine\'s own write overwrote (a Pipedrive name written whole)', () => {
+  const writtenAt = Date.parse('2026-11-01T10:00:05.000Z');
+  const base = { first_name: 'Ann', last_name: 'Baker' };
+  // The engine was asked for first_name Xia, read "Ann Baker", wrote "Xia Baker"; a user had made it "Ann Cole" in between.
+  const echo: InboundWork = {
+    kind: 'fetch', entityType: 'contact', remoteId: '12', occurredAt: writtenAt,
+    ownWrite: { before: { first_name: 'Ann', last_name: 'Cole' }, after: { first_name: 'Xia', last_name: 'Baker' } },
+  };
+  const person = (fields: Record<string, unknown>): RemoteRecord => ({
+    entityType: 'contact', remoteId: '12', remoteUpdatedAt: '2026-11-01T10:00:06.000Z', modifiedAt: new Date(writtenAt).toISOString(),
+    archived: false, fields, references: {}, unmapped: [],
+  });
+
+  function setup(row: Record<string, unknown>, holds: Record<string, unknown> = { first_name: 'Xia', last_name: 'Baker' }) {
+    const fetched: string[] = [];
+    const queued: Record<string, unknown>[] = [];
+    const applied: InboundChange[] = [];
+    const state = {
+      remote_id: '12', local_id: L1, remote_updated_at: new Date(writtenAt).toISOString(), remote_written_at: new Date(writtenAt).toISOString(),
+      base: { first_name: 'Xia', last_name: 'Baker' }, base_references: {},
+      local: { id: L1, first_name: 'Xia', last_name: 'Baker' }, local_updated_at: '2026-11-01T10:00:00.000Z', local_deleted: false,
+      written_fields: ['first_name'], pending_write: null, ...row,
+    };
+    const db = {
+      async connection() { return { id: CONNECTION, tenant_id: 't1', provider: 'pipedrive' }; },
+      async loadConflictStrategies() { return []; },
+      async heldConflictFields() { return new Map(); },
+      async loadInboundState() { return [state]; },
+      async matchLocalRecords() { return []; },
+      async applyInboundChanges(_c: string, _e: string, changes: InboundChange[]) {
+        applied.push(...changes);
+        return changes.map((c) => ({ remote_id: c.remote_id, local_id: L1, outcome: 'updated' }));
+      },
+      async queueOutbound(messages: Record<string, unknown>[]) { queued.push(...messages); },
+      async reportUnmapped() {},
+    };
+    const adapter: CrmAdapter = {
+      provider: 'pipedrive',
+      interpretEvents: (events) => events as InboundWork[],
+      fetchRecords: async (_e, ids) => { fetched.push(...ids); return [person(holds)]; },
+      createRecords: async () => [], updateRecords: async () => [], archiveRecords: async () => [], mergeRecords: async () => [],
+    } as unknown as CrmAdapter;
+    return { db: db as unknown as SyncDb, adapter, fetched, queued, applied };
+  }
+
+  it('restores the edit locally, keeps the shadow at what Pipedrive holds, and writes Pipedrive again', async () => {
+    const { db, adapter, fetched, queued, applied } = setup({});
+    await syncInbound(db as never, adapter, CONNECTION, [echo]);
+    expect(fetched).toEqual(['12']);
+    expect(applied).toEqual([expect.objectContaining({ set: { last_name: 'Cole' }, base: { first_name: 'Xia', last_name: 'Baker' } })]);
+    expect(queued).toEqual([{ connection_id: CONNECTION, entity_type: 'contact', local_id: L1, op: 'upsert' }]);
+  });
+
+  it('judges the echo of a write in flight by its pending note', async () => {
+    const { db, adapter, applied } = setup({
+      remote_written_at: '2026-11-01T09:00:00.000Z', written_fields: ['email'], base, local: { id: L1, ...base, first_name: 'Xia' },
+      pending_write: { first_name: 'Xia' },
+    });
+    await syncInbound(db as never, adapter, CONNECTION, [echo]);
+    expect(applied).toEqual([expect.objectContaining({ set: { last_name: 'Cole' } })]);
+  });
+
+  it.each([
+    ['the write was asked for both parts', { written_fields: ['first_name', 'last_name'] }],
+    ['the echo is of an older write', { remote_written_at: '2026-11-01T10:00:09.000Z' }],
+    ['the write\'s fields are not known (a create)', { written_fields: null }],
+  ])('leaves the value when %s', async (_what, row) => {
+    const { db, adapter, queued, applied } = setup(row);
+    await syncInbound(db as never, adapter, CONNECTION, [echo]);
+    expect(applied.flatMap((c) => Object.keys(c.set ?? {}))).toEqual([]);
+    expect(queued).toEqual([]);
+  });
+
+  it('lets a later edit of that part in Pipedrive stand', async () => {
+    const { db, adapter, applied, queued } = setup({}, { first_name: 'Xia', last_name: 'Dunn' });
+    await syncInbound(db as never, adapter, CONNECTION, [echo]);
+    expect(applied).toEqual([expect.objectContaining({ set: { last_name: 'Dunn' }, base: { first_name: 'Xia', last_name: 'Dunn' } })]);
+    expect(queued).toEqual([]);
+  });
+});

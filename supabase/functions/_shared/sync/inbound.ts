@@ -4,7 +4,7 @@
 // burst of property changes to one record costs one read, and a late or
 // duplicated event cannot undo a newer state.
 import type { EntityType, RemoteRecord } from '../model/unified.ts';
-import type { CrmAdapter, InboundWork } from '../providers/adapter.ts';
+import type { CrmAdapter, InboundWork, OwnWriteChange } from '../providers/adapter.ts';
 import { ConflictPolicy } from './conflict-policy.ts';
 import {
   type FieldConflict,
@@ -15,7 +15,7 @@ import {
   resolveInbound,
 } from './resolve-inbound.ts';
 import type { InboundStateRow, SyncDb } from './sync-db.ts';
-import { toMillis } from './values.ts';
+import { sameValue, toMillis } from './values.ts';
 
 /** Parents first, so references resolve in the same pass. */
 export const entityOrder: EntityType[] = ['company', 'contact', 'deal', 'activity', 'task'];
@@ -37,7 +37,7 @@ export interface InboundStats {
 }
 
 type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyInboundChanges' | 'reportUnmapped' | 'loadOutboundState' |
-  'connection' | 'loadConflictStrategies' | 'heldConflictFields'> & {
+  'connection' | 'loadConflictStrategies' | 'heldConflictFields' | 'queueOutbound'> & {
   applyRemoteMerge(connectionId: string, entityType: EntityType, primary: string, merged: string[]): Promise<void>;
   applyRemoteErasure(connectionId: string, entityType: EntityType, remoteId: string): Promise<void>;
 };
@@ -60,20 +60,80 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
   for (const entityType of entityOrder) {
     // Every event time per record: an echo and an earlier CRM edit of one record can arrive together.
     const eventTimes = new Map<string, number[]>();
+    const ownWrites = new Map<string, OwnWriteEvent[]>();
     for (const item of work) {
       for (const id of fetchTargets(item, entityType)) {
-        if (!erased.has(`${entityType}:${id}`)) eventTimes.set(id, [...(eventTimes.get(id) ?? []), item.occurredAt]);
+        if (erased.has(`${entityType}:${id}`)) continue;
+        eventTimes.set(id, [...(eventTimes.get(id) ?? []), item.occurredAt]);
+        if (item.kind === 'fetch' && item.ownWrite) {
+          ownWrites.set(id, [...(ownWrites.get(id) ?? []), { occurredAt: item.occurredAt, change: item.ownWrite }]);
+        }
       }
     }
     const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, eventTimes);
-    stats.skipped += eventTimes.size - remoteIds.length;
-    for (let i = 0; i < remoteIds.length; i += fetchBatchSize) {
-      const records = await adapter.fetchRecords(entityType, remoteIds.slice(i, i + fetchBatchSize));
+    const overwritten = overwrittenEdits(ownWrites, rows);
+    // An echo that shows an overwritten edit is fetched although applied: the edit is restored from it.
+    const toFetch = [...new Set([...remoteIds, ...overwritten.keys()])];
+    stats.skipped += eventTimes.size - toFetch.length;
+    for (let i = 0; i < toFetch.length; i += fetchBatchSize) {
+      const records = await adapter.fetchRecords(entityType, toFetch.slice(i, i + fetchBatchSize));
       stats.fetched += records.length;
-      await applyRecords(db, connectionId, entityType, records, stats, rows);
+      await applyRecords(db, connectionId, entityType, records.map((r) => withOverwritten(r, overwritten.get(r.remoteId))), stats, rows);
     }
   }
   return stats;
+}
+
+interface OwnWriteEvent {
+  occurredAt: number;
+  change: OwnWriteChange;
+}
+
+/** A field the engine's write changed unasked: what an unseen CRM edit had set, and what the write left. */
+interface OverwrittenEdit {
+  was: unknown;
+  wrote: unknown;
+}
+
+/**
+ * Edits in the CRM that the engine's own writes overwrote unseen. A CRM that
+ * writes some fields only together (a Pipedrive person's name parts) gets the
+ * ones the engine was not asked to write as the engine read them just before;
+ * if the echo says such a field changed, a user's edit landed between that read
+ * and the write, and the write replaced it. The fields a write was asked to
+ * write are those recorded with its version (identity_map.written_fields), or
+ * those of the write in flight (pending_write). The echo of an older write, or
+ * of a write whose fields are not known (a create), is not judged.
+ */
+function overwrittenEdits(ownWrites: Map<string, OwnWriteEvent[]>, rows: Map<string, InboundStateRow>) {
+  const found = new Map<string, Record<string, OverwrittenEdit>>();
+  for (const [remoteId, events] of ownWrites) {
+    const row = rows.get(remoteId);
+    if (!row?.local_id) continue;
+    const writtenAt = row.remote_written_at ? toMillis(row.remote_written_at) : null;
+    const pending = Object.keys(row.pending_write ?? {});
+    for (const { occurredAt, change } of events) {
+      if (writtenAt !== null && occurredAt < writtenAt) continue;
+      const recorded = writtenAt !== null && occurredAt === writtenAt ? row.written_fields : null;
+      if (!recorded && pending.length === 0) continue;
+      const asked = new Set([...(recorded ?? []), ...pending]);
+      for (const [field, was] of Object.entries(change.before)) {
+        if (asked.has(field) || sameValue(was, change.after[field])) continue;
+        found.set(remoteId, { ...found.get(remoteId), [field]: { was, wrote: change.after[field] } });
+      }
+    }
+  }
+  return found;
+}
+
+/** The fetched record with the overwritten edits it still shows the engine's value for (a later edit there stands). */
+function withOverwritten(record: RemoteRecord, edits: Record<string, OverwrittenEdit> | undefined): RemoteRecord {
+  if (!edits || record.archived) return record;
+  const fields = record.fields as Record<string, unknown>;
+  const overwritten = Object.fromEntries(Object.entries(edits)
+    .filter(([field, edit]) => sameValue(fields[field], edit.wrote))
+    .map(([field, edit]) => [field, edit.was]));
+  return Object.keys(overwritten).length ? { ...record, overwritten } : record;
 }
 
 /**
@@ -143,6 +203,12 @@ export async function applyRecords(db: InboundDb, connectionId: string, entityTy
       if (o.outcome === 'updated' || o.outcome === 'matched') stats.conflicts += conflicts.get(o.remote_id)?.length ?? 0;
     }
     const localIds = new Map(outcomes.map((o) => [o.remote_id, o.local_id]));
+    // The CRM holds the engine's value where an overwritten edit was restored: it is written there again.
+    const rewrite = pending.filter((r) => r.overwritten && localIds.get(r.remoteId) && outcomes.some((o) =>
+      o.remote_id === r.remoteId && o.outcome === 'updated'));
+    if (rewrite.length) {
+      await db.queueOutbound(rewrite.map((r) => ({ connection_id: connectionId, entity_type: entityType, local_id: localIds.get(r.remoteId), op: 'upsert' })));
+    }
     await db.reportUnmapped(connectionId, 'inbound', pending.filter((r) => !retry.has(r.remoteId)).flatMap((r) =>
       r.unmapped.map((u) => ({ ...u, entityType, localId: localIds.get(r.remoteId) ?? null }))));
     pending = pending.filter((r) => retry.has(r.remoteId));

@@ -170,6 +170,7 @@ async function syncEntity(
       return {
         local_id: r.localId, remote_id: r.remoteId, remote_updated_at: r.remoteUpdatedAt,
         base: { ...update.base, ...r.written }, base_references: { ...update.baseReferences, ...r.references },
+        written_fields: Object.keys(update.fields),
       };
     });
   }

@@ -107,7 +107,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
   const conflicts: FieldConflict[] = [];
   let remoteEdited = false;
   const pending = state.pendingWrite ?? {};
-  for (const [field, remoteValue] of Object.entries(fields)) {
+  // An edit the engine's own write overwrote there counts as the CRM's value; the shadow keeps what the CRM holds,
+  // so outbound writes the result back (inbound.ts, overwrittenEdits).
+  const claimed = { ...fields, ...remote.overwritten };
+  for (const [field, remoteValue] of Object.entries(claimed)) {
     const localValue = state.local[field];
     // A record attached by matching has no shadow yet: every difference counts as changed on both sides.
     // A mapped record's shadow is complete: a field missing from it was empty when last read or written.

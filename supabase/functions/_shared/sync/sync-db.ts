@@ -40,6 +40,8 @@ export interface InboundStateRow {
   remote_deleted?: boolean | null;
   /** Fields and values the engine is writing to the CRM record, not recorded yet (20261126035900). */
   pending_write?: Record<string, unknown> | null;
+  /** Fields the engine's last recorded write was asked to write (20261126070000); null for a create. */
+  written_fields?: string[] | null;
 }
 
 export interface OutboundResult {
@@ -49,6 +51,8 @@ export interface OutboundResult {
   base: Record<string, unknown>;
   base_references: Record<string, string | null>;
   deleted?: boolean;
+  /** An update's fields: those the write was asked to write (not those a CRM sent along). */
+  written_fields?: string[];
 }
 
 const json = (sql: Sql, value: unknown) => sql.json(value as Parameters<Sql['json']>[0]);

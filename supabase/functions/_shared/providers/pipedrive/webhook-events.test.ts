@@ -37,6 +37,23 @@ describe('interpretPipedriveEvents', () => {
     expect(other.occurredAt).toBe(at + 999);
   });
 
+  it('the echo of the engine\'s write to a name says which name parts it changed, from what, to what', () => {
+    const echo = (over: Record<string, unknown>, previous: Record<string, unknown>) => interpretPipedriveEvents([{
+      meta: meta({ change_source: 'api', user_id: '1', ...over }),
+      data: { id: 12, name: 'Xia Baker', first_name: 'Xia', last_name: 'Baker', ...updated }, previous,
+    }])[0];
+    expect(echo({}, { name: 'Ann Cole', first_name: 'Ann', last_name: 'Cole' })).toMatchObject({
+      kind: 'fetch', ownWrite: { before: { first_name: 'Ann', last_name: 'Cole' }, after: { first_name: 'Xia', last_name: 'Baker' } },
+    });
+    expect(echo({}, { name: 'Ann Baker', first_name: 'Ann' })).toMatchObject({
+      ownWrite: { before: { first_name: 'Ann' }, after: { first_name: 'Xia' } },
+    });
+    // Not the engine's write, no name part changed, or not a person: nothing to judge.
+    expect(echo({ change_source: 'app', user_id: '2' }, { first_name: 'Ann' })).not.toHaveProperty('ownWrite');
+    expect(echo({}, { emails: [] })).not.toHaveProperty('ownWrite');
+    expect(echo({ entity: 'organization' }, { first_name: 'Ann' })).not.toHaveProperty('ownWrite');
+  });
+
   it('a delete is a delete, dated after the record\'s last update', () => {
     const [work] = interpretPipedriveEvents([{ meta: meta({ action: 'delete', timestamp: '2026-11-25T09:59:59Z' }), data: null, previous: { id: 12, ...updated } }]);
     expect(work).toEqual({ kind: 'delete', entityType: 'contact', remoteId: '12', occurredAt: at + 1_000 });

@@ -5,7 +5,7 @@
 // company id (routing), the action and the time (the age window).
 import { z } from 'zod';
 import type { EntityType } from '../../model/unified.ts';
-import type { InboundWork } from '../adapter.ts';
+import type { InboundWork, OwnWriteChange } from '../adapter.ts';
 import { remoteIdOf, toIsoTime } from './mappers.ts';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -82,6 +82,11 @@ export function dedupeKey(event: PipedriveWebhookEvent): string {
 // the echo. A change by a person, or another integration, is dated to the end
 // of its second, so it is never taken for the echo of a write made in the same
 // second.
+//
+// The echo of a write to a person's name also says which name parts it
+// changed and what they held before (ownWrite): the engine sends the part it
+// was not asked to write as it read it, and a user's edit of that part made
+// between the read and the write shows there, overwritten.
 
 const idText = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
 
@@ -128,10 +133,31 @@ export function eventTime(event: QueuedEvent, action: 'create' | 'change' | 'del
     const at = Number.isNaN(stamped) ? Date.now() : stamped;
     return Number.isNaN(updatedMs) ? at : Math.max(at, updatedMs + 1_000);
   }
-  const byIntegration = event.meta.change_source === 'api' && event.meta.user_id !== undefined &&
-    event.meta.user_id === event.meta.webhook_owner_id;
-  if (!Number.isNaN(updatedMs)) return byIntegration ? updatedMs : Math.max(updatedMs + 999, Number.isNaN(stamped) ? 0 : stamped);
+  if (!Number.isNaN(updatedMs)) return byIntegration(event) ? updatedMs : Math.max(updatedMs + 999, Number.isNaN(stamped) ? 0 : stamped);
   return Number.isNaN(stamped) ? Date.now() : stamped;
+}
+
+/** A change the integration made through the API: the engine's own write (see the header on echoes). */
+function byIntegration(event: QueuedEvent): boolean {
+  return event.meta.change_source === 'api' && event.meta.user_id !== undefined && event.meta.user_id === event.meta.webhook_owner_id;
+}
+
+/** The fields Pipedrive writes only together: a person's name parts (its `name` is the one writable field). */
+const writtenTogether: Record<string, string[]> = { person: ['first_name', 'last_name'] };
+
+/**
+ * What the engine's own write changed among fields written together, from
+ * the webhook's `previous` (only changed fields) and `data`.
+ */
+function ownWriteChange(event: QueuedEvent): OwnWriteChange | undefined {
+  const fields = writtenTogether[event.meta.entity];
+  if (!fields || !byIntegration(event) || !event.previous || !event.data) return undefined;
+  const changed = fields.filter((f) => Object.hasOwn(event.previous!, f));
+  if (changed.length === 0) return undefined;
+  return {
+    before: Object.fromEntries(changed.map((f) => [f, event.previous![f] ?? null])),
+    after: Object.fromEntries(changed.map((f) => [f, event.data![f] ?? null])),
+  };
 }
 
 export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
@@ -160,7 +186,8 @@ export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
           primaryRemoteId: remoteId, mergedRemoteIds: [remoteIdOf(target.object, event.meta.merged_from_id)],
         });
       }
-      work.push({ kind: 'fetch', entityType: target.entityType, remoteId, occurredAt });
+      const ownWrite = action === 'change' ? ownWriteChange(event) : undefined;
+      work.push({ kind: 'fetch', entityType: target.entityType, remoteId, occurredAt, ...(ownWrite ? { ownWrite } : {}) });
     }
   }
   return work;
