@@ -16,7 +16,7 @@ one-call-per-record baseline, backfill and reconciliation at 100,000
 (--quick) or 1,000,000 contacts, and the sync-worker's CPU per invocation.
 
 Options:
-  --quick               shorter runs, 100,000 contacts in the backfill (about 6 minutes instead of about 25)
+  --quick               shorter runs, 100,000 contacts in the backfill (under 5 minutes instead of about 25)
   --only <names>        comma-separated subset of: latency, bulk, ingest, naive, backfill,
                         pipedrive-ingest, pipedrive-latency, pipedrive-outbound
   -h, --help            this help

@@ -96,6 +96,28 @@ describe('sync-jobs', () => {
     expect(mark.n).toBe(2);
   }, 180_000);
 
+  it('a run analyzes the tables its pages read when their statistics are stale (a new tenant looked like one row)', async () => {
+    const jobs = createJobDb(h.sql as unknown as Sql);
+    // Autovacuum is kept off the table meanwhile, so the analyze seen is the run's.
+    await h.sql`alter table crm.tasks set (autovacuum_enabled = false)`;
+    try {
+      await jobs.refreshStatistics(['task']);
+      const [{ reltuples }] = await h.sql<{ reltuples: number }[]>`select greatest(reltuples, 0)::int as reltuples from pg_class where oid = 'crm.tasks'::regclass`;
+      const rows = 1_100 + Math.ceil(reltuples / 4);
+      await h.sql`insert into crm.tasks (tenant_id, title) select ${h.tenantId}, 'Stats ' || i from generate_series(1, ${rows}) i`;
+      await h.until('the inserts to reach the statistics collector', async () => {
+        await h.sql`select pg_stat_clear_snapshot()`;
+        const [row] = await h.sql<{ n: number }[]>`select n_mod_since_analyze::int as n from pg_stat_user_tables where relid = 'crm.tasks'::regclass`;
+        return row.n >= rows;
+      }, 20_000);
+      expect(await jobs.refreshStatistics(['task'])).toContain('crm.tasks');
+      expect(await jobs.refreshStatistics(['task'])).not.toContain('crm.tasks');
+    } finally {
+      await h.sql`delete from crm.tasks where tenant_id = ${h.tenantId} and title like 'Stats %'`;
+      await h.sql`alter table crm.tasks reset (autovacuum_enabled)`;
+    }
+  }, 60_000);
+
   it('answers bad input with a clear 4xx', async () => {
     const cases: [unknown, number, string][] = [
       [{ connection_id: h.connectionId, kind: 'mirror' }, 400, 'invalid_request'],

@@ -109,6 +109,11 @@ export function createJobDb(sql: Sql) {
       const [claimed] = await sql<{ id: string }[]>`select id from sync.claim_job(${id}, ${leaseSeconds})`;
       return claimed ? await this.job(id) : null;
     },
+    /** Analyzes the tables these entity types' pages read where their statistics are stale; the tables analyzed. */
+    async refreshStatistics(entityTypes: EntityType[]): Promise<string[]> {
+      const [row] = await sql<{ analyzed: string[] }[]>`select sync.refresh_job_statistics(${entityTypes}::crm.entity_type[]) as analyzed`;
+      return row.analyzed;
+    },
     async setTotal(id: string, total: number): Promise<void> {
       await sql`update sync.jobs set total_count = ${total} where id = ${id}`;
     },

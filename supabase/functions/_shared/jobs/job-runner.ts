@@ -51,6 +51,8 @@ export interface InvocationReport {
    */
   page_ms?: { database: number; other: number };
   inbound?: InboundStats;
+  /** Tables analyzed before the pages, their statistics stale (sync.refresh_job_statistics). */
+  analyzed?: string[];
   error?: string;
 }
 
@@ -132,6 +134,11 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
     while (stop === null && now() < stopAt && report.records < limits.maxRecords && !job.checkpoint[entityType].finished) {
       const start = now();
       try {
+        // A tenant new to a table can be taken for one row until the next analyze, and the pages' lookups by key
+        // then scan: stale statistics are refreshed before each page (20261126073000; a check when they are fresh).
+        for (const table of await deps.jobs.refreshStatistics([entityType])) {
+          report.analyzed = [...new Set([...report.analyzed ?? [], table])];
+        }
         const { checkpoint, records } = await page(entityType, job.checkpoint[entityType]);
         job.checkpoint[entityType] = checkpoint;
         report.records += records;
