@@ -6,7 +6,7 @@
 -- email for each key, or scan the connection's whole identity map for each
 -- record. A backfill into such a table slowed down as it grew (runs of 5,000
 -- records took 20 s instead of 2.5 s until autovacuum's next analyze, up to a
--- minute later). A job analyzes the tables its pages read, before each page, when
+-- minute later). A job analyzes the tables its pages read, every ten pages, when
 -- they changed by more than a quarter since their last analyze (plus 1,000
 -- rows): a handful of analyzes over a whole backfill, each a sample.
 

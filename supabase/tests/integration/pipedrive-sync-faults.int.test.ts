@@ -83,6 +83,35 @@ describe('a person\'s name, written whole', () => {
   }, 90_000);
 });
 
+describe('an edit made just before a deletion', () => {
+  it('is kept on the deleted record (the fetch finds it gone; the webhook carried its last state), ready should it live on', async () => {
+    const [contact] = await h.sql`insert into crm.contacts (tenant_id, email, first_name, last_name, lead_source)
+                                  values (${h.tenantId}, 'gone.soon@names.example', 'Gone', 'Soon', 'seed') returning id`;
+    await h.settle();
+    const personId = await h.remoteIdOf('contact', contact.id);
+    // Both webhooks arrive after the deletion: the fetch of either finds the person gone.
+    await h.control('PUT', '/webhooks', { faults: { delayMs: 1_500 } });
+    try {
+      await h.control('PATCH', `/objects/persons/${personId}`, { values: { name: 'Gone Later' } });
+      await h.control('DELETE', `/objects/persons/${personId}`);
+      await h.until('the deletion applied', async () => {
+        await h.settle(30_000);
+        const [row] = await h.sql`select deleted_at from crm.contacts where id = ${contact.id}`;
+        return row.deleted_at !== null;
+      }, 60_000);
+    } finally {
+      await h.control('PUT', '/webhooks', { faults: { delayMs: 0 } });
+    }
+    const [local] = await h.sql`select first_name, last_name from crm.contacts where id = ${contact.id}`;
+    expect(local).toEqual({ first_name: 'Gone', last_name: 'Later' });
+    // The edit landed first, then the deletion, both on Pipedrive's behalf.
+    const trail = await h.sql<{ source: string; fields: string }[]>`
+      select source, (select string_agg(k, ',' order by k) from jsonb_object_keys(changes) k) as fields
+        from audit.entries where entity_id = ${contact.id} and action <> 'created' order by occurred_at, id`;
+    expect(trail).toEqual([{ source: 'pipedrive', fields: 'last_name' }, { source: 'pipedrive', fields: 'deleted_at' }]);
+  }, 90_000);
+});
+
 describe('references', () => {
   it('a deal moved to another person and organization in Pipedrive moves locally, and back the other way', async () => {
     const orgA = await h.control('POST', '/objects/organizations', { values: { name: 'Ref Org A' } });

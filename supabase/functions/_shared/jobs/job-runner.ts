@@ -131,13 +131,16 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
   };
   const page = createPageRunner({ ...deps, jobs: { ...deps.jobs, inPage } }, job, adapter, stats, leaseSeconds);
   const entityLoop = async (entityType: EntityType) => {
+    let pagesRun = 0;
     while (stop === null && now() < stopAt && report.records < limits.maxRecords && !job.checkpoint[entityType].finished) {
       const start = now();
       try {
         // A tenant new to a table can be taken for one row until the next analyze, and the pages' lookups by key
-        // then scan: stale statistics are refreshed before each page (20261126073000; a check when they are fresh).
-        for (const table of await deps.jobs.refreshStatistics([entityType])) {
-          report.analyzed = [...new Set([...report.analyzed ?? [], table])];
+        // then scan: stale statistics are refreshed every few pages (20261126073000; the threshold is 1,000 rows).
+        if (pagesRun++ % statisticsEveryPages === 0) {
+          for (const table of await deps.jobs.refreshStatistics([entityType])) {
+            report.analyzed = [...new Set([...report.analyzed ?? [], table])];
+          }
         }
         const { checkpoint, records } = await page(entityType, job.checkpoint[entityType]);
         job.checkpoint[entityType] = checkpoint;
@@ -171,6 +174,9 @@ export function classify(error: unknown): Stop {
   if ((error as { code?: unknown })?.code === notHeldState) return { kind: 'lost' };
   return { kind: 'failed', message: text };
 }
+
+/** How often a run checks the statistics of the tables its pages read: about every 1,000 records of full pages. */
+const statisticsEveryPages = 10;
 
 type PageRunner = (entityType: EntityType, checkpoint: EntityCheckpoint) => Promise<{ checkpoint: EntityCheckpoint; records: number }>;
 

@@ -17,10 +17,15 @@ export interface OwnWriteChange {
   after: Record<string, unknown>;
 }
 
-/** What a provider event asks the engine to do with one record. */
+/**
+ * What a provider event asks the engine to do with one record. `lastKnown`:
+ * the record as the event carried it (Pipedrive's `data`, a deletion's
+ * `previous`), applied before a deletion the fetch finds, so that an edit made
+ * just before the deletion is kept should the record live on (inbound.ts).
+ */
 export type InboundWork =
-  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange }
-  | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number }
+  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange; lastKnown?: RemoteRecord }
+  | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number; lastKnown?: RemoteRecord }
   | { kind: 'merge'; entityType: EntityType; primaryRemoteId: string; mergedRemoteIds: string[]; occurredAt: number }
   | { kind: 'erase'; entityType: EntityType; remoteId: string; occurredAt: number };
 

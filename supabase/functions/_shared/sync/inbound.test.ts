@@ -216,3 +216,59 @@ describe('an edit the engine\'s own write overwrote (a Pipedrive name written wh
     expect(queued).toEqual([]);
   });
 });
+
+describe('a record gone from the CRM whose events carried its last state', () => {
+  const lastKnown: RemoteRecord = {
+    entityType: 'deal', remoteId: '901', remoteUpdatedAt: '2026-11-01T10:00:02.999Z', modifiedAt: '2026-11-01T10:00:02Z',
+    archived: false, fields: { name: 'Renamed', amount: 100 }, references: {}, unmapped: [],
+  };
+  const gone: RemoteRecord = { ...lastKnown, remoteUpdatedAt: '2026-11-01T10:00:05.000Z', archived: true, fields: {} as never };
+
+  function setup(localId: string | null) {
+    const applied: InboundChange[][] = [];
+    const db = {
+      async connection() { return { id: CONNECTION, tenant_id: 't1', provider: 'pipedrive' }; },
+      async loadConflictStrategies() { return []; },
+      async heldConflictFields() { return new Map(); },
+      async loadInboundState() {
+        return [{
+          remote_id: '901', local_id: localId, remote_updated_at: localId ? '2026-11-01T10:00:00.000Z' : null, base: { name: 'Deal', amount: 100 },
+          base_references: {}, local: localId ? { id: localId, name: 'Deal', amount: 100 } : null,
+          local_updated_at: localId ? '2026-11-01T09:00:00.000Z' : null, local_deleted: false,
+        }];
+      },
+      async matchLocalRecords() { return []; },
+      async applyInboundChanges(_c: string, _e: string, changes: InboundChange[]) {
+        applied.push(changes);
+        return changes.map((c) => ({ remote_id: c.remote_id, local_id: localId, outcome: c.deleted ? 'deleted' : 'updated' }));
+      },
+      async queueOutbound() {},
+      async reportUnmapped() {},
+    };
+    const adapter = {
+      provider: 'pipedrive',
+      interpretEvents: (events: unknown[]) => events as InboundWork[],
+      fetchRecords: async () => [gone],
+    } as unknown as CrmAdapter;
+    return { db: db as unknown as SyncDb, adapter, applied };
+  }
+  const events: InboundWork[] = [
+    { kind: 'fetch', entityType: 'deal', remoteId: '901', occurredAt: Date.parse('2026-11-01T10:00:02.999Z'), lastKnown },
+    { kind: 'delete', entityType: 'deal', remoteId: '901', occurredAt: Date.parse('2026-11-01T10:00:04.000Z') },
+  ];
+
+  it('applies that state first, then the deletion: an edit made just before it is kept', async () => {
+    const { db, adapter, applied } = setup(L1);
+    await syncInbound(db as never, adapter, CONNECTION, events);
+    expect(applied).toEqual([
+      [expect.objectContaining({ remote_id: '901', set: { name: 'Renamed' } })],
+      [expect.objectContaining({ remote_id: '901', deleted: true })],
+    ]);
+  });
+
+  it('creates nothing for a record never seen here: only the deletion', async () => {
+    const { db, adapter, applied } = setup(null);
+    await syncInbound(db as never, adapter, CONNECTION, events);
+    expect(applied).toEqual([[expect.objectContaining({ remote_id: '901', deleted: true })]]);
+  });
+});

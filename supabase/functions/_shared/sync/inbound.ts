@@ -61,6 +61,7 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
     // Every event time per record: an echo and an earlier CRM edit of one record can arrive together.
     const eventTimes = new Map<string, number[]>();
     const ownWrites = new Map<string, OwnWriteEvent[]>();
+    const lastKnown = new Map<string, RemoteRecord>();
     for (const item of work) {
       for (const id of fetchTargets(item, entityType)) {
         if (erased.has(`${entityType}:${id}`)) continue;
@@ -68,6 +69,8 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
         if (item.kind === 'fetch' && item.ownWrite) {
           ownWrites.set(id, [...(ownWrites.get(id) ?? []), { occurredAt: item.occurredAt, change: item.ownWrite }]);
         }
+        const known = 'lastKnown' in item ? item.lastKnown : undefined;
+        if (known && !(toMillis(lastKnown.get(id)?.remoteUpdatedAt ?? 0) >= toMillis(known.remoteUpdatedAt))) lastKnown.set(id, known);
       }
     }
     const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, eventTimes);
@@ -78,7 +81,13 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
     for (let i = 0; i < toFetch.length; i += fetchBatchSize) {
       const records = await adapter.fetchRecords(entityType, toFetch.slice(i, i + fetchBatchSize));
       stats.fetched += records.length;
-      await applyRecords(db, connectionId, entityType, records.map((r) => withOverwritten(r, overwritten.get(r.remoteId))), stats, rows);
+      // A record gone from the CRM whose events carried its last state: that state first (an edit made just before the
+      // deletion is kept should the record live on, restored by a later edit elsewhere), then the deletion. Only for
+      // mapped records: one never seen here is not created just to be deleted.
+      const before = records.flatMap((r) => (r.archived && rows.get(r.remoteId)?.local_id && lastKnown.get(r.remoteId)) || []);
+      if (before.length) await applyRecords(db, connectionId, entityType, before, stats, rows);
+      await applyRecords(db, connectionId, entityType, records.map((r) => withOverwritten(r, overwritten.get(r.remoteId))), stats,
+        before.length ? undefined : rows);
     }
   }
   return stats;

@@ -219,7 +219,14 @@ export function createPipedriveAdapter(api: PipedriveCaller, maps: ValueMaps, fi
   return {
     provider: 'pipedrive',
 
-    interpretEvents: interpretPipedriveEvents,
+    interpretEvents: (events) => interpretPipedriveEvents(events, (entityType, object, item) => {
+      try {
+        return toUnified(entityType, object, item, maps, fieldMap);
+      } catch (error) {
+        if (error instanceof PipedriveMappingError) return undefined; // not a record it can read: the fetch decides alone
+        throw error;
+      }
+    }),
 
     async fetchRecords(entityType, remoteIds) {
       const byObject = groupBy(remoteIds, (id) => parseRemoteId(entityType, id).object);

@@ -54,6 +54,25 @@ describe('interpretPipedriveEvents', () => {
     expect(echo({ entity: 'organization' }, { first_name: 'Ann' })).not.toHaveProperty('ownWrite');
   });
 
+  it('carries the record as the event saw it (a change\'s data, a deletion\'s previous), dated like a change', () => {
+    const read = (entityType: string, object: string, item: Record<string, unknown>) => ({
+      entityType, remoteId: String(item.id), remoteUpdatedAt: String(item.update_time), archived: false,
+      fields: { last_name: item.last_name }, references: {}, unmapped: [], object,
+    }) as never;
+    const [byUser, byEngine, deletion] = interpretPipedriveEvents([
+      { meta: meta({}), data: { id: 12, last_name: 'Later', ...updated }, previous: { last_name: 'Soon' } },
+      { meta: meta({ change_source: 'api', user_id: '1' }), data: { id: 12, last_name: 'Ours', ...updated }, previous: {} },
+      { meta: meta({ action: 'delete' }), data: null, previous: { id: 12, last_name: 'Last', ...updated } },
+    ], read);
+    expect(byUser).toMatchObject({ kind: 'fetch', lastKnown: { fields: { last_name: 'Later' }, remoteUpdatedAt: new Date(at + 999).toISOString() } });
+    expect(byEngine).toMatchObject({ lastKnown: { fields: { last_name: 'Ours' }, remoteUpdatedAt: new Date(at).toISOString() } });
+    expect(deletion).toMatchObject({ kind: 'delete', lastKnown: { fields: { last_name: 'Last' }, modifiedAt: '2026-11-25T10:00:00.000Z' } });
+    // Without a reader (or a record it cannot read) the fetch decides alone.
+    expect(interpretPipedriveEvents([{ meta: meta({}), data: { id: 12, ...updated }, previous: {} }])[0]).not.toHaveProperty('lastKnown');
+    expect(interpretPipedriveEvents([{ meta: meta({}), data: { id: 12, ...updated }, previous: {} }], () => undefined)[0])
+      .not.toHaveProperty('lastKnown');
+  });
+
   it('a delete is a delete, dated after the record\'s last update', () => {
     const [work] = interpretPipedriveEvents([{ meta: meta({ action: 'delete', timestamp: '2026-11-25T09:59:59Z' }), data: null, previous: { id: 12, ...updated } }]);
     expect(work).toEqual({ kind: 'delete', entityType: 'contact', remoteId: '12', occurredAt: at + 1_000 });

@@ -4,9 +4,9 @@
 // strict where intake depends on it: the event id (deduplication), the
 // company id (routing), the action and the time (the age window).
 import { z } from 'zod';
-import type { EntityType } from '../../model/unified.ts';
+import type { EntityType, RemoteRecord } from '../../model/unified.ts';
 import type { InboundWork, OwnWriteChange } from '../adapter.ts';
-import { remoteIdOf, toIsoTime } from './mappers.ts';
+import { type PipedriveObject, remoteIdOf, toIsoTime } from './mappers.ts';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Record ids are integers sent as strings; leads have uuids. */
@@ -108,7 +108,7 @@ const queuedEventSchema = z.looseObject({
 });
 type QueuedEvent = z.infer<typeof queuedEventSchema>;
 
-const entityTypeOf: Record<string, { entityType: EntityType; object: 'person' | 'organization' | 'deal' | 'activity' | 'note' }> = {
+const entityTypeOf: Record<string, { entityType: EntityType; object: PipedriveObject }> = {
   person: { entityType: 'contact', object: 'person' },
   organization: { entityType: 'company', object: 'organization' },
   deal: { entityType: 'deal', object: 'deal' },
@@ -160,7 +160,26 @@ function ownWriteChange(event: QueuedEvent): OwnWriteChange | undefined {
   };
 }
 
-export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
+/** Maps a record as a webhook carried it; undefined when it cannot be read. */
+export type SnapshotReader = (entityType: EntityType, object: PipedriveObject, item: Record<string, unknown>) => RemoteRecord | undefined;
+
+/**
+ * The record as the event carried it (a change's `data`, a deletion's
+ * `previous`), dated like a change at its update_time: exactly for the
+ * integration's own writes, at the end of that second otherwise.
+ */
+function lastKnownOf(event: QueuedEvent, action: 'create' | 'change' | 'delete', target: { entityType: EntityType; object: PipedriveObject },
+                     read: SnapshotReader | undefined): RemoteRecord | undefined {
+  const item = action === 'delete' ? event.previous : event.data;
+  const updateTime = toIsoTime(String(item?.update_time ?? ''));
+  if (!read || !item || !updateTime) return undefined;
+  const record = read(target.entityType, target.object, item);
+  if (!record || record.archived) return undefined;
+  const at = Date.parse(updateTime) + (action !== 'delete' && byIntegration(event) ? 0 : 999);
+  return { ...record, remoteUpdatedAt: new Date(at).toISOString(), modifiedAt: updateTime };
+}
+
+export function interpretPipedriveEvents(events: unknown[], readSnapshot?: SnapshotReader): InboundWork[] {
   const work: InboundWork[] = [];
   for (const raw of events) {
     const parsed = queuedEventSchema.safeParse(raw);
@@ -177,7 +196,8 @@ export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
         primaryRemoteId: remoteIdOf(target.object, event.meta.merged_to_id), mergedRemoteIds: [remoteId],
       });
     } else if (action === 'delete') {
-      work.push({ kind: 'delete', entityType: target.entityType, remoteId, occurredAt });
+      const lastKnown = lastKnownOf(event, action, target, readSnapshot);
+      work.push({ kind: 'delete', entityType: target.entityType, remoteId, occurredAt, ...(lastKnown ? { lastKnown } : {}) });
     } else {
       if (event.meta.merged_from_id !== undefined) {
         // The surviving half of a merge: enough to apply it if the delete was lost.
@@ -187,7 +207,10 @@ export function interpretPipedriveEvents(events: unknown[]): InboundWork[] {
         });
       }
       const ownWrite = action === 'change' ? ownWriteChange(event) : undefined;
-      work.push({ kind: 'fetch', entityType: target.entityType, remoteId, occurredAt, ...(ownWrite ? { ownWrite } : {}) });
+      const lastKnown = lastKnownOf(event, action, target, readSnapshot);
+      work.push({
+        kind: 'fetch', entityType: target.entityType, remoteId, occurredAt, ...(ownWrite ? { ownWrite } : {}), ...(lastKnown ? { lastKnown } : {}),
+      });
     }
   }
   return work;
