@@ -84,7 +84,13 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
       // A record gone from the CRM whose events carried its last state: that state first (an edit made just before the
       // deletion is kept should the record live on, restored by a later edit elsewhere), then the deletion. Only for
       // mapped records: one never seen here is not created just to be deleted.
-      const before = records.flatMap((r) => (r.archived && rows.get(r.remoteId)?.local_id && lastKnown.get(r.remoteId)) || []);
+      const before = records.flatMap((r) => {
+        const known = r.archived && rows.get(r.remoteId)?.local_id ? lastKnown.get(r.remoteId) : undefined;
+        if (!known) return [];
+        // That state preceded the read that found the record gone: dated before it, so the deletion is the later version.
+        const readAt = toMillis(r.remoteUpdatedAt) - 1;
+        return [toMillis(known.remoteUpdatedAt) <= readAt ? known : { ...known, remoteUpdatedAt: new Date(readAt).toISOString() }];
+      });
       if (before.length) await applyRecords(db, connectionId, entityType, before, stats, rows);
       await applyRecords(db, connectionId, entityType, records.map((r) => withOverwritten(r, overwritten.get(r.remoteId))), stats,
         before.length ? undefined : rows);
