@@ -12,7 +12,7 @@ import { pipedriveWebhookIngest } from './workloads/pipedrive-webhook-ingest.mjs
 export const pipedriveWorkloadNames = ['pipedrive-ingest', 'pipedrive-latency', 'pipedrive-outbound'];
 
 export const pipedriveModes = {
-  quick: { pipedriveIngestMs: 5_000, pipedriveLatencySamples: 12, pipedriveOutboundRecords: 200 },
+  quick: { pipedriveIngestMs: 5_000, pipedriveLatencySamples: 12, pipedriveOutboundRecords: 160 },
   full: { pipedriveIngestMs: 60_000, pipedriveLatencySamples: 60, pipedriveOutboundRecords: 1_200 },
 };
 

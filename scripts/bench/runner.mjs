@@ -28,7 +28,7 @@ export const workloadNames = ['latency', 'bulk', 'ingest', 'naive', 'backfill', 
 
 // --quick keeps every measure, each on a smaller sample, to finish in under five minutes.
 export const modes = {
-  quick: { ingestMs: 5_000, latencySamples: 15, underLoadSamples: 12, bulkRecords: 1_000, bulkSteadyRounds: 2, naiveSample: 150,
+  quick: { ingestMs: 5_000, latencySamples: 12, underLoadSamples: 10, bulkRecords: 1_000, bulkSteadyRounds: 2, naiveSample: 150,
            backfillRecords: 100_000, limitedSampleMs: 20_000 },
   full: { ingestMs: 60_000, latencySamples: 60, underLoadSamples: 60, bulkRecords: 10_000, bulkSteadyRounds: 3, naiveSample: 400,
           backfillRecords: 1_000_000, limitedSampleMs: 60_000 },
