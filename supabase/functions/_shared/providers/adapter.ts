@@ -19,13 +19,14 @@ export interface OwnWriteChange {
 
 /**
  * What a provider event asks the engine to do with one record. `lastKnown`:
- * the record as the event carried it (Pipedrive's `data`, a deletion's
+ * reads the record as the event carried it (Pipedrive's `data`, a deletion's
  * `previous`), applied before a deletion the fetch finds, so that an edit made
  * just before the deletion is kept should the record live on (inbound.ts).
+ * Read only then: most records are not gone.
  */
 export type InboundWork =
-  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange; lastKnown?: RemoteRecord }
-  | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number; lastKnown?: RemoteRecord }
+  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange; lastKnown?: () => RemoteRecord | undefined }
+  | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number; lastKnown?: () => RemoteRecord | undefined }
   | { kind: 'merge'; entityType: EntityType; primaryRemoteId: string; mergedRemoteIds: string[]; occurredAt: number }
   | { kind: 'erase'; entityType: EntityType; remoteId: string; occurredAt: number };
 

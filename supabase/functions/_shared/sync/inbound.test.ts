@@ -253,7 +253,7 @@ describe('a record gone from the CRM whose events carried its last state', () =>
     return { db: db as unknown as SyncDb, adapter, applied };
   }
   const events: InboundWork[] = [
-    { kind: 'fetch', entityType: 'deal', remoteId: '901', occurredAt: Date.parse('2026-11-01T10:00:02.999Z'), lastKnown },
+    { kind: 'fetch', entityType: 'deal', remoteId: '901', occurredAt: Date.parse('2026-11-01T10:00:02.999Z'), lastKnown: () => lastKnown },
     { kind: 'delete', entityType: 'deal', remoteId: '901', occurredAt: Date.parse('2026-11-01T10:00:04.000Z') },
   ];
 
@@ -269,7 +269,7 @@ describe('a record gone from the CRM whose events carried its last state', () =>
   it('dates that state before the read that found the record gone, so the deletion stays the later version', async () => {
     const { db, adapter, applied } = setup(L1);
     const late = { ...lastKnown, remoteUpdatedAt: '2026-11-01T10:00:05.999Z' }; // the end of the deletion's second
-    await syncInbound(db as never, adapter, CONNECTION, [{ ...events[0], lastKnown: late } as InboundWork, events[1]]);
+    await syncInbound(db as never, adapter, CONNECTION, [{ ...events[0], lastKnown: () => late } as InboundWork, events[1]]);
     expect(applied.map(([c]) => c.remote_updated_at)).toEqual(['2026-11-01T10:00:04.999Z', '2026-11-01T10:00:05.000Z']);
   });
 

@@ -61,7 +61,7 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
     // Every event time per record: an echo and an earlier CRM edit of one record can arrive together.
     const eventTimes = new Map<string, number[]>();
     const ownWrites = new Map<string, OwnWriteEvent[]>();
-    const lastKnown = new Map<string, RemoteRecord>();
+    const lastKnown = new Map<string, { occurredAt: number; read: () => RemoteRecord | undefined }>();
     for (const item of work) {
       for (const id of fetchTargets(item, entityType)) {
         if (erased.has(`${entityType}:${id}`)) continue;
@@ -69,8 +69,9 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
         if (item.kind === 'fetch' && item.ownWrite) {
           ownWrites.set(id, [...(ownWrites.get(id) ?? []), { occurredAt: item.occurredAt, change: item.ownWrite }]);
         }
-        const known = 'lastKnown' in item ? item.lastKnown : undefined;
-        if (known && !(toMillis(lastKnown.get(id)?.remoteUpdatedAt ?? 0) >= toMillis(known.remoteUpdatedAt))) lastKnown.set(id, known);
+        // The latest event's (a deletion's previous state is the last there was).
+        const read = 'lastKnown' in item ? item.lastKnown : undefined;
+        if (read && !((lastKnown.get(id)?.occurredAt ?? -Infinity) > item.occurredAt)) lastKnown.set(id, { occurredAt: item.occurredAt, read });
       }
     }
     const { remoteIds, rows } = await withoutAppliedEvents(db, connectionId, entityType, eventTimes);
@@ -85,7 +86,7 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
       // deletion is kept should the record live on, restored by a later edit elsewhere), then the deletion. Only for
       // mapped records: one never seen here is not created just to be deleted.
       const before = records.flatMap((r) => {
-        const known = r.archived && rows.get(r.remoteId)?.local_id ? lastKnown.get(r.remoteId) : undefined;
+        const known = r.archived && rows.get(r.remoteId)?.local_id ? lastKnown.get(r.remoteId)?.read() : undefined;
         if (!known) return [];
         // That state preceded the read that found the record gone: dated before it, so the deletion is the later version.
         const readAt = toMillis(r.remoteUpdatedAt) - 1;

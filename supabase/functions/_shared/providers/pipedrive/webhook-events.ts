@@ -169,14 +169,16 @@ export type SnapshotReader = (entityType: EntityType, object: PipedriveObject, i
  * integration's own writes, at the end of that second otherwise.
  */
 function lastKnownOf(event: QueuedEvent, action: 'create' | 'change' | 'delete', target: { entityType: EntityType; object: PipedriveObject },
-                     read: SnapshotReader | undefined): RemoteRecord | undefined {
+                     read: SnapshotReader | undefined): (() => RemoteRecord | undefined) | undefined {
   const item = action === 'delete' ? event.previous : event.data;
   const updateTime = toIsoTime(String(item?.update_time ?? ''));
   if (!read || !item || !updateTime) return undefined;
-  const record = read(target.entityType, target.object, item);
-  if (!record || record.archived) return undefined;
-  const at = Date.parse(updateTime) + (action !== 'delete' && byIntegration(event) ? 0 : 999);
-  return { ...record, remoteUpdatedAt: new Date(at).toISOString(), modifiedAt: updateTime };
+  return () => {
+    const record = read(target.entityType, target.object, item);
+    if (!record || record.archived) return undefined;
+    const at = Date.parse(updateTime) + (action !== 'delete' && byIntegration(event) ? 0 : 999);
+    return { ...record, remoteUpdatedAt: new Date(at).toISOString(), modifiedAt: updateTime };
+  };
 }
 
 export function interpretPipedriveEvents(events: unknown[], readSnapshot?: SnapshotReader): InboundWork[] {
