@@ -102,6 +102,12 @@ export function pipedriveVerdicts(result) {
     rows.push({ measure: `Pipedrive webhook ingest saturated (${s.concurrency} in flight, back to back)`,
       result: `${int(s.eventsPerSecond)} events/s, ack p50 / p95 / p99 ${trio(s.ackLatencyMs)}, ${s.failedRequests} failed`,
       target: `≥ ${int(targets.ingestEventsPerSecond)} events/s`, met: s.eventsPerSecond >= targets.ingestEventsPerSecond && s.failedRequests === 0 });
+    const r = w.pipedriveIngest.refused;
+    if (r) {
+      rows.push({ measure: `Pipedrive webhook, the request path alone: deliveries with wrong credentials (${r.concurrency} in flight, back to back, answered 401)`,
+        result: `${int(r.requestsPerSecond)} requests/s (${Object.entries(r.failures).map(([k, n]) => `${int(n)} × ${k}`).join(', ') || 'none refused'})`,
+        target: 'no target; no delivery rate on this stack can pass it', met: null });
+    }
   } else if (selected('pipedrive-ingest')) {
     rows.push({ measure: 'Pipedrive webhook ingest', result: failed('pipedriveIngest'), target: `≥ ${int(targets.ingestEventsPerSecond)} events/s, p99 < ${targets.ingestP99Ms} ms`, met: null });
   }
@@ -135,7 +141,7 @@ export function renderPipedrive(result) {
   if (w.pipedriveIngest) {
     const { paced: p, saturated: s } = w.pipedriveIngest;
     out.push('## Pipedrive webhook ingest', '');
-    out.push(`Webhook v2 deliveries of one \`person\` \`change\` event each (as Pipedrive sends them) with the subscription's HTTP Basic credentials to \`/functions/v1/pipedrive-webhook\`, over keep-alive connections, at most ${p.concurrency} in flight. Every event has its own uuid, so each one is stored in \`sync.webhook_receipts\` and queued on \`crm_inbound\`; the sync worker runs meanwhile as it would. Paced: deliveries start at ${int(p.targetEventsPerSecond)} per second for ${secs(p.durationMs)}, each one's latency counted from its scheduled start; deliveries not started by the end of the run (when the stack cannot keep up) count as failed, and events/s counts what was answered inside the window. Saturated: ${s.concurrency} senders post back to back for ${secs(s.durationMs)}. Each run follows ${secs(p.warmUpMs)} of uncounted warm-up.`, '');
+    out.push(`Webhook v2 deliveries of one \`person\` \`change\` event each (as Pipedrive sends them) with the subscription's HTTP Basic credentials to \`/functions/v1/pipedrive-webhook\`, over keep-alive connections, at most ${p.concurrency} in flight. Every event has its own uuid, so each one is stored in \`sync.webhook_receipts\` and queued on \`crm_inbound\`; the sync worker runs meanwhile as it would. Paced: deliveries start at ${int(p.targetEventsPerSecond)} per second for ${secs(p.durationMs)}, each one's latency counted from its scheduled start; deliveries not started by the end of the run (when the stack cannot keep up) count as failed, and events/s counts what was answered inside the window. Saturated: ${s.concurrency} senders post back to back for ${secs(s.durationMs)}. Each run follows ${secs(p.warmUpMs)} of uncounted warm-up.${w.pipedriveIngest.refused ? ` Last, the request path alone: the same deliveries back to back with wrong Basic credentials, refused with 401 once the check fails (nothing parsed or stored); what the gateway and the function's HTTP serving cost per request bounds every delivery rate on this stack.` : ''}`, '');
     out.push(deliveryRunsTable(p, s), '');
   }
   if (w.pipedriveLatency) {

@@ -123,7 +123,7 @@ export async function runBenchmarks({ quick, only }) {
     const broken = warm.filter((w) => !w.ok);
     if (broken.length) throw new Error(`functions failed to start: ${broken.map((b) => `${b.name}: ${b.error}`).join('; ')}`);
 
-    sql = postgres(profile.dbUrl, { max: 4, onnotice: () => {} });
+    sql = postgres(profile.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'crm-sync bench' } });
     const ctx = {
       sql,
       dbUrl: profile.dbUrl,

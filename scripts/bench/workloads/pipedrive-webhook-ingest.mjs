@@ -77,6 +77,13 @@ async function run({ target, durationMs, warmUpMs, concurrency, targetEventsPerS
     runs[name] = await drive(deliver, { durationMs, warmUpMs, concurrency, eventsPerSecond: targetEventsPerSecond, eventsPerRequest: 1 });
     deliver.close();
   }
+  // The request path alone: the same deliveries with wrong credentials, answered 401 once the Basic check fails,
+  // nothing parsed or stored. What the gateway and the function's HTTP serving cost bounds any delivery rate here.
+  await sleep(2_000);
+  const wrong = createSender({ ...target, authorization: `Basic ${Buffer.from('bench:not-the-password').toString('base64')}` }, concurrency);
+  const refused = await saturatedRun(wrong, { durationMs, warmUpMs, concurrency, eventsPerRequest: 1 });
+  wrong.close();
+  runs.refused = { concurrency, requests: refused.requests, requestsPerSecond: refused.requests / (durationMs / 1000), failures: refused.failures };
   return { eventsPerRequest: 1, ...runs };
 }
 

@@ -13,7 +13,7 @@ select has_function('auth', 'role', array[]::text[]);
 select has_schema('crm');
 select has_schema('sync');
 select tables_are('crm', array['tenants', 'companies', 'contacts', 'deals', 'activities', 'tasks']);
-select tables_are('sync', array['connections', 'identity_map', 'webhook_receipts', 'value_maps', 'field_maps', 'unmapped_values', 'pending_references', 'rate_budgets', 'dead_letters', 'worker_state', 'alerts', 'create_attempts', 'conflict_strategies', 'conflicts', 'conflict_decisions', 'admin_notifications', 'jobs', 'job_locks', 'sync_marks', 'reconcile_runs', 'reconcile_drift', 'reconcile_seen', 'worker_leases']);
+select tables_are('sync', array['connections', 'identity_map', 'webhook_receipts', 'value_maps', 'field_maps', 'unmapped_values', 'pending_references', 'rate_budgets', 'dead_letters', 'worker_state', 'alerts', 'create_attempts', 'conflict_strategies', 'conflicts', 'conflict_decisions', 'admin_notifications', 'jobs', 'job_locks', 'sync_marks', 'reconcile_runs', 'reconcile_drift', 'reconcile_listed', 'reconcile_unseen', 'worker_leases']);
 select has_schema('audit');
 select is(array(select c.relname::text from pg_class c where c.relnamespace = 'audit'::regnamespace and c.relkind in ('r', 'p')
                    and not c.relispartition order by 1), array['entries'], 'audit holds one table (its monthly partitions aside)');

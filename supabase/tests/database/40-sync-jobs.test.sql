@@ -3,7 +3,7 @@
 -- stuck-job recovery, the end of a run (high-water marks, released locks),
 -- operator cancel/resume, the schedules, and reconcile bookkeeping.
 begin;
-select plan(40);
+select plan(44);
 
 insert into crm.tenants (id, name, slug) values ('dddddddd-0000-4000-8000-000000000000', 'Jobs', 'jobs-tenant');
 insert into sync.connections (id, tenant_id, provider, account_id) values
@@ -103,20 +103,36 @@ insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id,
 create temporary table rec on commit drop as
   select * from sync.start_job('dddddddd-0000-4000-8000-000000000003', 'reconcile', array['company'], 'pgtap');
 update sync.reconcile_runs set connection_id = 'dddddddd-0000-4000-8000-000000000002' where job_id = (select job_id from rec);
-select sync.mark_reconcile_seen((select job_id from rec), 'contact', array['r1', 'r9']);
+insert into sync.identity_map (connection_id, tenant_id, entity_type, remote_id, local_id, created_at)
+select 'dddddddd-0000-4000-8000-000000000002', 'dddddddd-0000-4000-8000-000000000000', 'contact', 'r' || g, gen_random_uuid(),
+       now() - interval '1 hour'
+  from generate_series(3, 6) g;
+select sync.record_reconcile_page((select job_id from rec), 'contact', array['r1', 'r9', 'r4'], 3, '[]');
+select sync.record_reconcile_page((select job_id from rec), 'contact', array['r6', 'r1'], 2, '[]');
+select is((select count(*)::int from sync.reconcile_listed l join sync.reconcile_runs r on r.id = l.run_id
+            where r.job_id = (select job_id from rec)), 2,
+  'the listing is noted one row per page, not per record');
+select results_eq($$select remote_id from sync.unseen_mapped_records((select job_id from rec), 'contact', null, 2)$$,
+  array['r2', 'r3'], 'mapped records no listed page showed are unseen, in remote id order; seen ones are not');
+select results_eq($$select remote_id from sync.unseen_mapped_records((select job_id from rec), 'contact', 'r3', 2)$$,
+  array['r5'], 'the unseen phase pages on after the last remote id');
 select results_eq($$select remote_id from sync.unseen_mapped_records((select job_id from rec), 'contact', null, 100)$$,
-  array['r2'], 'a mapped record the listing did not show is unseen; a seen one is not');
-select sync.record_reconcile_page((select job_id from rec), 10,
+  array['r2', 'r3', 'r5'], 'starting the phase again takes the unseen records again, once each');
+select sync.record_reconcile_page((select job_id from rec), 'contact', '{}', 5,
   '[{"entity_type": "contact", "remote_id": "r2", "field": "phone", "kind": "field", "winner": "remote", "resolution": "applied_locally"},
     {"entity_type": "contact", "remote_id": "r2", "field": "email", "kind": "field", "winner": null, "resolution": "alerted"}]');
 select results_eq($$select records_compared::int, records_drifted::int, fields_drifted::int, resolved::int, alerted::int
                       from sync.reconcile_runs where job_id = (select job_id from rec)$$,
   $$values (10, 1, 2, 1, 1)$$, 'a reconcile page adds its counts to the run: records, drifted records and fields, resolved and alerted');
+update sync.reconcile_runs set finished_at = now() where job_id = (select job_id from rec);
+select is((select count(*)::int from sync.reconcile_listed l join sync.reconcile_runs r on r.id = l.run_id where r.job_id = (select job_id from rec))
+          + (select count(*)::int from sync.reconcile_unseen u join sync.reconcile_runs r on r.id = u.run_id where r.job_id = (select job_id from rec)),
+  0, 'a finished run forgets its listing and its unseen records');
 
 -- Pages of two entity types run side by side: each holds a key share lock on the run row (its seen and drift rows'
 -- foreign keys), so the counts' row lock must not conflict with one (a `for update` here deadlocked them).
-select ok(pg_get_functiondef('sync.record_reconcile_page(uuid, integer, jsonb)'::regprocedure) ~* 'for no key update'
-          and pg_get_functiondef('sync.record_reconcile_page(uuid, integer, jsonb)'::regprocedure) !~* 'for update',
+select ok(pg_get_functiondef('sync.record_reconcile_page(uuid, text, text[], integer, jsonb)'::regprocedure) ~* 'for no key update'
+          and pg_get_functiondef('sync.record_reconcile_page(uuid, text, text[], integer, jsonb)'::regprocedure) !~* 'for update',
   'a reconcile page locks its run row for no key update, which key share locks do not block');
 
 select * from finish();

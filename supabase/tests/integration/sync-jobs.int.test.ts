@@ -279,8 +279,9 @@ describe('sync-jobs', () => {
     const [gone] = await h.sql`select c.deleted_at from crm.contacts c join sync.identity_map m on m.local_id = c.id
                                 where m.connection_id = ${h.connectionId} and m.remote_id = ${goneSide.id}`;
     expect(gone.deleted_at).not.toBeNull();
-    const [{ seen }] = await h.sql`select count(*)::int as seen from sync.reconcile_seen where run_id = ${job.reconcile.id}`;
-    expect(seen).toBe(0); // kept only while the run lasts
+    const [{ listed, unseen }] = await h.sql`select (select count(*)::int from sync.reconcile_listed where run_id = ${job.reconcile.id}) as listed,
+                                                    (select count(*)::int from sync.reconcile_unseen where run_id = ${job.reconcile.id}) as unseen`;
+    expect([listed, unseen]).toEqual([0, 0]); // kept only while the run lasts
     await h.until('the local side reaches HubSpot', async () => {
       const record = (await h.simObjects('contacts')).find((c) => c.id === localSide.id);
       return record?.properties.lastname === 'Drifted';

@@ -146,16 +146,15 @@ export function createJobDb(sql: Sql) {
         return result;
       }) as T;
     },
-    async markReconcileSeen(tx: Sql, jobId: string, entityType: EntityType, remoteIds: string[]): Promise<void> {
-      if (remoteIds.length) await tx`select sync.mark_reconcile_seen(${jobId}, ${entityType}, ${remoteIds}::text[])`;
-    },
     async unseenMappedRecords(jobId: string, entityType: EntityType, after: string | null, limit: number): Promise<string[]> {
       const rows = await sql<{ remote_id: string }[]>`
         select remote_id from sync.unseen_mapped_records(${jobId}, ${entityType}, ${after}, ${limit})`;
       return rows.map((r) => r.remote_id);
     },
-    async recordReconcilePage(tx: Sql, jobId: string, compared: number, drift: DriftRow[]): Promise<void> {
-      await tx`select sync.record_reconcile_page(${jobId}, ${compared}, ${tx.json(drift as never)})`;
+    /** One reconcile page: the remote ids it listed (none in the unseen phase), the records compared, its drift. */
+    async recordReconcilePage(tx: Sql, jobId: string, entityType: EntityType, listed: string[], compared: number,
+                              drift: DriftRow[]): Promise<void> {
+      await tx`select sync.record_reconcile_page(${jobId}, ${entityType}, ${listed}::text[], ${compared}, ${tx.json(drift as never)})`;
     },
     async endRun(job: { id: string; run_id: string }, outcome: 'continue' | 'wait' | 'done' | 'paused' | 'failed', error?: string,
                  waitMs = 0): Promise<string> {

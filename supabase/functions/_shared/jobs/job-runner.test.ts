@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError } from '../providers/adapter.ts';
+import type { RemoteRecord } from '../model/unified.ts';
+import { type CrmAdapter, ProviderError } from '../providers/adapter.ts';
 import { BudgetExhaustedError } from '../sync/rate-budget.ts';
-import { classify } from './job-runner.ts';
+import type { SyncDb } from '../sync/sync-db.ts';
+import type { JobDb, JobRow } from './job-db.ts';
+import { classify, runJobInvocation } from './job-runner.ts';
 
 describe('classify: how a failure ends a job run', () => {
   it('waits for the rate budget instead of spinning', () => {
@@ -18,5 +21,59 @@ describe('classify: how a failure ends a job run', () => {
     expect(classify(Object.assign(new Error('job is no longer held'), { code: '40001' }))).toEqual({ kind: 'lost' });
     expect(classify(new ProviderError('HubSpot 400', 'invalid'))).toEqual({ kind: 'failed', message: 'HubSpot 400' });
     expect(classify(new TypeError('x is undefined'))).toEqual({ kind: 'failed', message: 'x is undefined' });
+  });
+});
+
+describe('runJobInvocation: a run of a backfill', () => {
+  const connection = { id: 'c1', tenant_id: 't1', provider: 'hubspot', account_id: 'a1', settings: {}, enabled: true, auth_status: 'ok' };
+  const record = (remoteId: string): RemoteRecord => ({
+    entityType: 'contact', remoteId, remoteUpdatedAt: '2026-03-01T12:00:00.000Z', archived: false,
+    fields: { email: `p${remoteId}@x.io` } as RemoteRecord['fields'], references: {}, unmapped: [],
+  });
+
+  it('reads the connection and its conflict strategies once, however many pages it applies', async () => {
+    const reads = { connection: 0, strategies: 0 };
+    const checkpoints: unknown[] = [];
+    const db = {
+      connection: async () => (reads.connection++, connection),
+      loadConflictStrategies: async () => (reads.strategies++, []),
+      loadInboundState: async (_c: string, _e: string, ids: string[]) =>
+        ids.map((remote_id) => ({ remote_id, local_id: null, base: {}, local: null, local_updated_at: null })),
+      matchLocalRecords: async () => [],
+      loadOutboundState: async () => [],
+      heldConflictFields: async () => new Map(),
+      applyInboundChanges: async (_c: string, _e: string, changes: { remote_id: string }[]) =>
+        changes.map((c) => ({ remote_id: c.remote_id, local_id: `L${c.remote_id}`, outcome: 'created' })),
+      reportUnmapped: async () => {},
+      queueOutbound: async () => {},
+    } as unknown as SyncDb;
+    const job = {
+      id: 'j1', connection_id: 'c1', kind: 'backfill', entity_types: ['contact'], options: {}, run_id: 'r1',
+      checkpoint: { contact: { cursor: null, done: 0, finished: false } },
+    } as unknown as JobRow;
+    const jobs = {
+      claim: async () => job,
+      job: async () => job,
+      refreshStatistics: async () => [],
+      endRun: async (_job: unknown, outcome: string) => outcome === 'done' ? 'done' : 'running',
+      inPage: async (_job: unknown, _e: string, _lease: number, work: (db: SyncDb, tx: unknown) => Promise<{ result: unknown; checkpoint: unknown }>) => {
+        const { result, checkpoint } = await work(db, null);
+        checkpoints.push(checkpoint);
+        return result;
+      },
+    } as unknown as JobDb;
+    const pages: Record<string, { records: RemoteRecord[]; nextCursor: string | null }> = {
+      start: { records: [record('1'), record('2')], nextCursor: 'p2' },
+      p2: { records: [record('3')], nextCursor: 'p3' },
+      p3: { records: [record('4')], nextCursor: null },
+    };
+    const adapter = { provider: 'hubspot', listRecords: async (_e: string, cursor: string | null) => pages[cursor ?? 'start'] } as unknown as CrmAdapter;
+
+    const report = await runJobInvocation({ jobs, db, adapterFor: async () => adapter, log: () => {} }, 'j1');
+
+    expect(report).toMatchObject({ status: 'done', records: 4, pages: 3 });
+    expect(report.inbound?.created).toBe(4);
+    expect(checkpoints).toHaveLength(3);
+    expect(reads).toEqual({ connection: 1, strategies: 1 });
   });
 });

@@ -118,11 +118,18 @@ export async function runJobInvocation(deps: JobDeps, jobId: string, fallback: J
     await deps.jobs.setTotal(job.id, await deps.jobs.countUnmappedLocalRecords(job.connection_id, job.entity_types));
   }
 
+  // The connection and its conflict strategies are read once per run, not per page (a change applies from the next run).
+  const strategies = await deps.db.loadConflictStrategies(connection.id);
+  const withRunSettings = (db: SyncDb): SyncDb => ({
+    ...db,
+    connection: async (id) => id === connection.id ? connection : await db.connection(id),
+    loadConflictStrategies: async (id) => id === connection.id ? strategies : await db.loadConflictStrategies(id),
+  });
   const pageMs = report.page_ms = { database: 0, other: 0 };
-  const inPage: JobDb['inPage'] = async (...args) => {
+  const inPage: JobDb['inPage'] = async (pageJob, entityType, lease, work) => {
     const start = now();
     try {
-      return await deps.jobs.inPage(...args);
+      return await deps.jobs.inPage(pageJob, entityType, lease, (db, tx) => work(withRunSettings(db), tx));
     } finally {
       const spent = now() - start;
       pageMs.database += spent;
@@ -262,7 +269,8 @@ function createPageRunner(deps: JobDeps, job: JobRow & { run_id: string }, adapt
             ...current, cursor: remoteIds.at(-1) ?? current.cursor, done: current.done, finished: remoteIds.length < exportPageSize,
           };
           await jobs.inPage(job, entityType, leaseSeconds, async (db, tx) => {
-            await reconcilePage(db, connectionId, entityType, records, stats, (_compared, drift) => jobs.recordReconcilePage(tx, job.id, 0, drift));
+            await reconcilePage(db, connectionId, entityType, records, stats,
+              (_compared, drift) => jobs.recordReconcilePage(tx, job.id, entityType, [], 0, drift));
             return { result: null, checkpoint, done: 0 };
           });
           return { checkpoint, records: records.length };
@@ -272,9 +280,8 @@ function createPageRunner(deps: JobDeps, job: JobRow & { run_id: string }, adapt
           ? { ...current, phase: 'unseen', cursor: null, done: current.done + listed.records.length, finished: false }
           : { ...current, phase: 'list', cursor: listed.nextCursor, done: current.done + listed.records.length, finished: false };
         await jobs.inPage(job, entityType, leaseSeconds, async (db, tx) => {
-          await jobs.markReconcileSeen(tx, job.id, entityType, listed.records.map((r) => r.remoteId));
           await reconcilePage(db, connectionId, entityType, listed.records, stats,
-            (compared, drift) => jobs.recordReconcilePage(tx, job.id, compared, drift));
+            (compared, drift) => jobs.recordReconcilePage(tx, job.id, entityType, listed.records.map((r) => r.remoteId), compared, drift));
           return { result: null, checkpoint, done: listed.records.length };
         });
         return { checkpoint, records: listed.records.length };
@@ -332,7 +339,7 @@ async function reconcilePage(db: SyncDb, connectionId: string, entityType: Entit
   for (const record of records) {
     const row = byRemote.get(record.remoteId);
     const state = inboundStateOf(row!);
-    const found = compareRecord(record, state, resolveInbound(record, state, context), localReferencesOf(row));
+    const found = compareRecord(record, state, () => resolveInbound(record, state, context), localReferencesOf(row));
     if (found.length === 0) continue;
     drift.push(...found);
     drifted.push(record);

@@ -8,7 +8,7 @@ import { compareRecord as compareWith, fieldsChecksum } from './reconcile.ts';
 const resolveInbound = (r: RemoteRecord, s: InboundState) =>
   resolve(r, s, { entityType: 'contact', policy: new ConflictPolicy([]), provider: 'hubspot', connectionId: 'c0c0c0c0-0000-4000-8000-000000000001' });
 /** Compared as the job does: with the resolver's decision for the record. */
-const compareRecord = (r: RemoteRecord, s: InboundState) => compareWith(r, s, resolveInbound(r, s));
+const compareRecord = (r: RemoteRecord, s: InboundState) => compareWith(r, s, () => resolveInbound(r, s));
 
 const remote = (fields: Record<string, unknown>, extra: Partial<RemoteRecord> = {}): RemoteRecord => ({
   entityType: 'contact', remoteId: '501', remoteUpdatedAt: '2026-03-01T12:00:00.000Z', archived: false, fields, references: {},
@@ -36,13 +36,13 @@ describe('compareRecord', () => {
   it('finds a reference that points elsewhere on each side (as remote ids), even when every field agrees', () => {
     const r = remote({ email: 'a@x.io' }, { references: { company: '77' } });
     const s = state({ email: 'a@x.io', company_id: 'C1' }, { email: 'a@x.io' });
-    expect(compareWith(r, s, resolveInbound(r, s), { company: '77' })).toEqual([]);
-    expect(compareWith(r, s, resolveInbound(r, s), { company: '76' })).toEqual([{
+    expect(compareWith(r, s, () => resolveInbound(r, s), { company: '77' })).toEqual([]);
+    expect(compareWith(r, s, () => resolveInbound(r, s), { company: '76' })).toEqual([{
       entity_type: 'contact', remote_id: '501', local_id: 'L1', field: 'company_id', kind: 'field', local_value: '76', remote_value: '77',
       base_value: null, winner: 'remote', resolution: 'applied_locally', detail: 'reference, as remote ids',
     }]);
     // Unset (or unmapped) locally, set in the CRM; and a reference the listing does not carry is not compared.
-    expect(compareWith(r, s, resolveInbound(r, s), { company: null })).toHaveLength(1);
+    expect(compareWith(r, s, () => resolveInbound(r, s), { company: null })).toHaveLength(1);
     const bare = remote({ email: 'a@x.io' });
     expect(compareWith(bare, s, resolveInbound(bare, s), { company: '76' })).toEqual([]);
   });
@@ -77,7 +77,7 @@ describe('compareRecord', () => {
     const decided = resolveInbound(r, s);
     const held = { ...decided, change: { ...decided.change, set: {} },
       conflicts: [{ ...decided.conflicts[0], winner: 'pending' }] } as unknown as InboundDecision;
-    expect(compareWith(r, s, held).map((d) => [d.field, d.winner, d.resolution, d.detail])).toEqual([
+    expect(compareWith(r, s, () => held).map((d) => [d.field, d.winner, d.resolution, d.detail])).toEqual([
       ['phone', null, 'alerted', 'held for manual review'],
     ]);
   });
@@ -112,5 +112,18 @@ describe('compareRecord', () => {
       { entity_type: 'contact', remote_id: '501', local_id: 'L1', field: '*', kind: 'missing_remote', local_value: null, remote_value: null,
         base_value: null, winner: 'local', resolution: 'queued_outbound', detail: 'deleted in the CRM, restored locally since: created there anew' },
     ]);
+  });
+});
+
+describe('compareRecord: the resolver', () => {
+  it('is asked only when the two sides differ', () => {
+    let asked = 0;
+    const r = remote({ phone: 'R' });
+    const decide = (s: InboundState) => () => (asked++, resolveInbound(r, s));
+    expect(compareWith(r, state({ phone: 'R' }, { phone: 'R' }), decide(state({ phone: 'R' }, { phone: 'R' })))).toEqual([]);
+    expect(asked).toBe(0);
+    const differs = state({ phone: 'L' }, { phone: 'R' });
+    expect(compareWith(r, differs, decide(differs))).toHaveLength(1);
+    expect(asked).toBe(1);
   });
 });

@@ -25,11 +25,12 @@ export function fieldsChecksum(fields: Record<string, unknown>, names: string[])
 
 /**
  * The drift between a listed CRM record and what Postgres holds for it (none
- * when they agree). `decision` is the resolver's for this record and state:
- * a field it sets locally is the CRM's win, a field it holds for review is
- * alerted, any other differing field is the database's win.
+ * when they agree). `decide` gives the resolver's decision for this record and
+ * state, asked only when something differs (most records agree): a field it
+ * sets locally is the CRM's win, a field it holds for review is alerted, any
+ * other differing field is the database's win.
  */
-export function compareRecord(remote: RemoteRecord, state: InboundState, decision: InboundDecision,
+export function compareRecord(remote: RemoteRecord, state: InboundState, decide: () => InboundDecision,
                               localReferences?: Partial<Record<ReferenceName, string | null>>): DriftRow[] {
   const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
   if (remote.archived) {
@@ -57,7 +58,7 @@ export function compareRecord(remote: RemoteRecord, state: InboundState, decisio
   }
   if (state.localDeleted) {
     // Deleted here, live there: the later of the two wins (a newer CRM record is restored, else the CRM's is archived).
-    const restore = decision.change.restore === true;
+    const restore = decide().change.restore === true;
     return [{
       ...head, field: '*', kind: 'missing_local', local_value: null, remote_value: remoteFields, base_value: null,
       winner: restore ? 'remote' : 'local', resolution: restore ? 'applied_locally' : 'queued_outbound',
@@ -79,6 +80,7 @@ export function compareRecord(remote: RemoteRecord, state: InboundState, decisio
   }
   const names = Object.keys(remoteFields).sort();
   if (fieldsChecksum(state.local, names) === fieldsChecksum(remoteFields, names)) return drift;
+  const decision = decide();
   const set = decision.change.set ?? {};
   const held = new Set(decision.conflicts.filter((c) => c.winner !== 'local' && c.winner !== 'remote').map((c) => c.field));
   for (const field of names) {
