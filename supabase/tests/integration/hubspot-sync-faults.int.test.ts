@@ -132,6 +132,41 @@ describe('webhooks delivered twice and out of order', () => {
   });
 });
 
+describe('a company deleted and restored in HubSpot', () => {
+  it('gives its contact the company again, although the contact was read while the company was gone', async () => {
+    await hs.control('PUT', '/webhooks', {
+      maxEventsPerRequest: 100,
+      batchWindowMs: 20,
+      faults: { duplicateProbability: 0, reorder: false, delayMs: 0 },
+    });
+    const company = await hs.control('POST', '/objects/companies', { properties: { name: 'Kramerica Industries', domain: 'kramerica.example' } });
+    const contact = await hs.control('POST', '/objects/contacts', {
+      properties: { email: 'cosmo@kramerica.example', firstname: 'Cosmo', lastname: 'Kramer' },
+    });
+    await hs.control('POST', '/associations', { fromObjectType: 'contacts', fromObjectId: contact.id, toObjectType: 'companies', toObjectId: company.id });
+    const companyId = await localIdOf('company', company.id);
+    const contactId = await localIdOf('contact', contact.id);
+    const companyOfContact = async () =>
+      (await hs.sql`select company_id from crm.contacts where id = ${contactId}`)[0].company_id as string | null;
+    await hs.until('the contact to have its company', async () => (await companyOfContact()) === companyId);
+
+    // Deleted: HubSpot hides the association, so the contact, read now, has no company.
+    await hs.control('DELETE', `/objects/companies/${company.id}`, {});
+    await hs.until('the deletion to arrive', async () =>
+      (await hs.sql`select deleted_at from crm.companies where id = ${companyId}`)[0].deleted_at !== null);
+    await hs.control('PATCH', `/objects/contacts/${contact.id}`, { properties: { phone: '+1 212 555 0142' } });
+    await hs.until('the contact to be read while its company is gone', async () =>
+      (await hs.sql`select phone from crm.contacts where id = ${contactId}`)[0].phone === '+1 212 555 0142');
+    expect(await companyOfContact()).toBeNull();
+
+    // Restored: the association is back in HubSpot, with no event for the contact.
+    await hs.control('POST', `/objects/companies/${company.id}/restore`, {});
+    await hs.until('the contact to have its company again', async () => (await companyOfContact()) === companyId);
+    expect((await hs.sql`select deleted_at from crm.companies where id = ${companyId}`)[0].deleted_at).toBeNull();
+    expect(await deadLetters()).toEqual([]);
+  });
+});
+
 describe('the echo of a local edit', () => {
   it('costs exactly one HubSpot write and does not come back as a change', async () => {
     await hs.control('PUT', '/webhooks', {

@@ -22,10 +22,12 @@ export interface OwnWriteChange {
  * reads the record as the event carried it (Pipedrive's `data`, a deletion's
  * `previous`), applied before a deletion the fetch finds, so that an edit made
  * just before the deletion is kept should the record live on (inbound.ts).
- * Read only then: most records are not gone.
+ * Read only then: most records are not gone. `restored`: the record came
+ * back from a deletion, and with it its associations (see CrmAdapter.referrers).
  */
 export type InboundWork =
-  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange; lastKnown?: () => RemoteRecord | undefined }
+  | { kind: 'fetch'; entityType: EntityType; remoteId: string; occurredAt: number; ownWrite?: OwnWriteChange;
+      lastKnown?: () => RemoteRecord | undefined; restored?: boolean }
   | { kind: 'delete'; entityType: EntityType; remoteId: string; occurredAt: number; lastKnown?: () => RemoteRecord | undefined }
   | { kind: 'merge'; entityType: EntityType; primaryRemoteId: string; mergedRemoteIds: string[]; occurredAt: number }
   | { kind: 'erase'; entityType: EntityType; remoteId: string; occurredAt: number };
@@ -74,6 +76,14 @@ export interface CrmAdapter {
   listChangedSince(entityType: EntityType, since: string, cursor: string | null): Promise<RecordPage>;
   /** Erases people for GDPR: gone from the CRM for good, not only archived. */
   eraseContacts(remoteIds: string[]): Promise<EraseResult[]>;
+  /**
+   * The records that reference these ones (a company's contacts and deals...).
+   * A CRM that restores a deleted record's associations with it, without an
+   * event for the records on their other end (HubSpot), leaves those records
+   * as last read: a contact read while its company was deleted lost the
+   * company. The engine reads them again. Absent: the CRM needs no such read.
+   */
+  referrers?(entityType: EntityType, remoteIds: string[]): Promise<{ entityType: EntityType; remoteId: string }[]>;
 }
 
 export interface MergeInput {

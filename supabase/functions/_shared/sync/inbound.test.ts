@@ -136,6 +136,90 @@ describe('which events cost a fetch', () => {
   });
 });
 
+describe('a restored record (its associations came back without events of the records on their other end)', () => {
+  const restoredAt = Date.parse('2026-11-01T10:00:09.000Z');
+  const fetched: string[] = [];
+  const asked: string[][] = [];
+  const db = {
+    async loadInboundState(_c: string, entityType: string, remoteIds: string[]) {
+      return remoteIds.map((remote_id) => ({
+        remote_id, local_id: L1, remote_updated_at: '2026-11-01T10:00:00.000Z', base: {}, base_references: {}, local: null,
+        local_updated_at: null, local_deleted: false, entityType,
+      }));
+    },
+  } as unknown as SyncDb;
+  const adapter = (work: InboundWork[], withReferrers: boolean): CrmAdapter => ({
+    provider: 'hubspot',
+    interpretEvents: () => work,
+    fetchRecords: async (entityType, ids) => { fetched.push(...ids.map((id) => `${entityType}:${id}`)); return []; },
+    createRecords: async () => [], updateRecords: async () => [], archiveRecords: async () => [], mergeRecords: async () => [],
+    ...(withReferrers ? {
+      referrers: async (_e: string, ids: string[]) => {
+        asked.push(ids);
+        return [{ entityType: 'contact' as const, remoteId: '51' }, { entityType: 'deal' as const, remoteId: '61' }];
+      },
+    } : {}),
+  } as CrmAdapter);
+
+  it('reads again the records that reference it, after it', async () => {
+    fetched.length = 0;
+    asked.length = 0;
+    const work: InboundWork[] = [
+      { kind: 'fetch', entityType: 'company', remoteId: '41', occurredAt: restoredAt, restored: true },
+      { kind: 'fetch', entityType: 'company', remoteId: '42', occurredAt: restoredAt },
+    ];
+    await syncInbound(db as never, adapter(work, true), CONNECTION, []);
+    expect(asked).toEqual([['41']]);
+    expect(fetched).toEqual(['company:41', 'company:42', 'contact:51', 'deal:61']);
+  });
+
+  it('applies a referrer read again as of the restore, so the version already applied does not make it stale', async () => {
+    const applied: InboundChange[] = [];
+    const contactDb = {
+      async connection() { return { id: CONNECTION, tenant_id: 't1', provider: 'hubspot' }; },
+      async loadConflictStrategies() { return []; },
+      async heldConflictFields() { return new Map(); },
+      async matchLocalRecords() { return []; },
+      async reportUnmapped() {},
+      async queueOutbound() {},
+      async loadInboundState(_c: string, _e: string, remoteIds: string[]) {
+        return remoteIds.map((remote_id) => ({
+          remote_id, local_id: L1, remote_updated_at: '2026-11-01T10:00:00.000Z', base: { email: 'a@x.io' }, base_references: { company: null },
+          local: { email: 'a@x.io', company_id: null }, local_updated_at: '2026-11-01T09:00:00.000Z', local_deleted: false,
+        }));
+      },
+      async applyInboundChanges(_c: string, _e: string, changes: InboundChange[]) {
+        applied.push(...changes);
+        return changes.map((c) => ({ remote_id: c.remote_id, local_id: L1, outcome: 'updated' }));
+      },
+    } as unknown as SyncDb;
+    const contact: RemoteRecord = {
+      entityType: 'contact', remoteId: '51', remoteUpdatedAt: '2026-11-01T10:00:00.000Z', archived: false, fields: { email: 'a@x.io' },
+      references: { company: '41' }, unmapped: [],
+    };
+    const crm = {
+      provider: 'hubspot',
+      interpretEvents: () => [{ kind: 'fetch', entityType: 'company', remoteId: '41', occurredAt: restoredAt, restored: true }],
+      fetchRecords: async (entityType: string) => entityType === 'contact' ? [contact] : [],
+      referrers: async () => [{ entityType: 'contact' as const, remoteId: '51' }],
+    } as unknown as CrmAdapter;
+    await syncInbound(contactDb as never, crm, CONNECTION, []);
+    expect(applied).toEqual([expect.objectContaining({
+      remote_id: '51', remote_updated_at: new Date(restoredAt).toISOString(), references: { company: '41' },
+    })]);
+  });
+
+  it('asks nothing more of a CRM without that need, nor for records that were not restored', async () => {
+    fetched.length = 0;
+    asked.length = 0;
+    await syncInbound(db as never, adapter([{ kind: 'fetch', entityType: 'company', remoteId: '41', occurredAt: restoredAt, restored: true }], false),
+      CONNECTION, []);
+    expect(fetched).toEqual(['company:41']);
+    await syncInbound(db as never, adapter([{ kind: 'fetch', entityType: 'company', remoteId: '42', occurredAt: restoredAt }], true), CONNECTION, []);
+    expect(asked).toEqual([]);
+  });
+});
+
 describe('an edit the engine\'s own write overwrote (a Pipedrive name written whole)', () => {
   const writtenAt = Date.parse('2026-11-01T10:00:05.000Z');
   const base = { first_name: 'Ann', last_name: 'Baker' };

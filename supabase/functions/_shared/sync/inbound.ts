@@ -44,7 +44,11 @@ type InboundDb = Pick<SyncDb, 'loadInboundState' | 'matchLocalRecords' | 'applyI
 
 export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connectionId: string, events: unknown[]): Promise<InboundStats> {
   const stats: InboundStats = { skipped: 0, fetched: 0, created: 0, updated: 0, deleted: 0, stale: 0, merged: 0, erased: 0, conflicts: 0 };
-  const work = adapter.interpretEvents(events);
+  const work = [...adapter.interpretEvents(events)];
+  const referrers = await referrersOfRestored(adapter, work);
+  for (const [entityType, ids] of referrers) {
+    for (const [remoteId, occurredAt] of ids) work.push({ kind: 'fetch', entityType, remoteId, occurredAt });
+  }
 
   for (const item of work.filter((w) => w.kind === 'merge')) {
     await db.applyRemoteMerge(connectionId, item.entityType, item.primaryRemoteId, item.mergedRemoteIds);
@@ -80,7 +84,8 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
     const toFetch = [...new Set([...remoteIds, ...overwritten.keys()])];
     stats.skipped += eventTimes.size - toFetch.length;
     for (let i = 0; i < toFetch.length; i += fetchBatchSize) {
-      const records = await adapter.fetchRecords(entityType, toFetch.slice(i, i + fetchBatchSize));
+      const records = (await adapter.fetchRecords(entityType, toFetch.slice(i, i + fetchBatchSize)))
+        .map((r) => datedAsOf(r, referrers.get(entityType)?.get(r.remoteId)));
       stats.fetched += records.length;
       // A record gone from the CRM whose events carried its last state: that state first (an edit made just before the
       // deletion is kept should the record live on, restored by a later edit elsewhere), then the deletion. Only for
@@ -98,6 +103,42 @@ export async function syncInbound(db: InboundDb, adapter: CrmAdapter, connection
     }
   }
   return stats;
+}
+
+/**
+ * Records that reference restored ones, to be read again, with the restore's
+ * time (by entity type and remote id): the CRM brought the associations back
+ * without an event of theirs, and a read made while the record was deleted
+ * lost the reference.
+ */
+async function referrersOfRestored(adapter: CrmAdapter, work: InboundWork[]): Promise<Map<EntityType, Map<string, number>>> {
+  const reads = new Map<EntityType, Map<string, number>>();
+  if (!adapter.referrers) return reads;
+  const restored = new Map<EntityType, Map<string, number>>();
+  const note = (into: Map<EntityType, Map<string, number>>, entityType: EntityType, remoteId: string, at: number) => {
+    const ids = into.get(entityType) ?? new Map<string, number>();
+    ids.set(remoteId, Math.max(ids.get(remoteId) ?? -Infinity, at));
+    into.set(entityType, ids);
+  };
+  for (const item of work) {
+    if (item.kind === 'fetch' && item.restored) note(restored, item.entityType, item.remoteId, item.occurredAt);
+  }
+  for (const [entityType, ids] of restored) {
+    const latest = Math.max(...ids.values());
+    for (const referrer of await adapter.referrers(entityType, [...ids.keys()])) note(reads, referrer.entityType, referrer.remoteId, latest);
+  }
+  return reads;
+}
+
+/**
+ * A record read again because a record it references was restored: its
+ * references changed then, although its own modified date says otherwise, so
+ * that restore is its version (its modified date stays what it was, for
+ * conflicts). Otherwise the version already applied would make it stale.
+ */
+function datedAsOf(record: RemoteRecord, restoredAt: number | undefined): RemoteRecord {
+  if (restoredAt === undefined || record.archived || toMillis(record.remoteUpdatedAt) >= restoredAt) return record;
+  return { ...record, remoteUpdatedAt: new Date(restoredAt).toISOString(), modifiedAt: record.modifiedAt ?? record.remoteUpdatedAt };
 }
 
 interface OwnWriteEvent {

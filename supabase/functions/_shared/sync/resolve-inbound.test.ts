@@ -152,6 +152,13 @@ describe('resolveInbound', () => {
     expect(resolveInbound(remote({ first_name: 'B' }), state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true })).change.restore).toBe(false);
   });
 
+  it('restores a record the CRM deleted and has live again (restored there), although nothing in it changed', () => {
+    const deletedThere = state({ first_name: 'B' }, { first_name: 'B' }, { localDeleted: true, remoteDeleted: true });
+    expect(resolveInbound(remote({ first_name: 'B' }), deletedThere).change.restore).toBe(true);
+    // Restored quickly: the restore's time may precede the moment the deletion was applied here.
+    expect(resolveInbound(remote({ first_name: 'B' }, { remoteUpdatedAt: '2026-03-01T10:00:00Z' }), deletedThere).change.restore).toBe(true);
+  });
+
   it('keeps fields changed on different sides under every strategy (never a conflict)', () => {
     for (const strategy of [{ strategy: 'manual_review' }, { strategy: 'source_priority', source_priority: ['hubspot'] },
       { strategy: 'field_merge', merge_rule: 'local_if_present' }]) {

@@ -155,8 +155,10 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
       // when it looks later: Pipedrive's whole-second times date a user's change to the end of its second.
       // Nor is a change the shadow lacks when the record was last modified before the deletion (a read
       // dated later is not a later edit) or by the engine's own write: that change came before the write,
-      // not provably after the deletion.
-      restore: state.localDeleted && modifiedLater && remoteEdited,
+      // not provably after the deletion. A record whose deletion in the CRM is known here and which the CRM has
+      // live again was restored there (HubSpot's restore): that is the later change, edited or not (only a newer
+      // version than the deletion's is applied at all).
+      restore: state.localDeleted && ((modifiedLater && remoteEdited) || state.remoteDeleted === true),
     },
     conflicts,
   };

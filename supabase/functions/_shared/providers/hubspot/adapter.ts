@@ -46,6 +46,12 @@ export function parseRemoteId(entityType: EntityType, remoteId: string): { objec
   return { objectType, id };
 }
 
+/** HubSpot ids by object type (activities span several). */
+function idsByObjectType(entityType: EntityType, remoteIds: string[]): Map<HubSpotObjectType, string[]> {
+  const parsed = groupBy(remoteIds.map((remoteId) => parseRemoteId(entityType, remoteId)), (p) => p.objectType);
+  return new Map([...parsed].map(([objectType, ids]) => [objectType, ids.map((p) => p.id)]));
+}
+
 // Plain JSON of the client's models (its Date fields become ISO strings).
 const plain = <T>(value: unknown): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -80,19 +86,24 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
     return objects;
   }
 
+  /** One v4 batch association read: the first page of each object's targets of one type. */
+  async function readAssociations(objectType: HubSpotObjectType, target: HubSpotObjectType, ids: string[]) {
+    const raw = plain<{ results?: { _from?: unknown; from?: unknown }[] }>(
+      await api.callExempt((c) => c.crm.associations.v4.batchApi.getPage(objectType, target, { inputs: ids.map((id) => ({ id })) })),
+    );
+    // The client's model names `from` `_from`; the schema reads the wire name.
+    return hubSpotAssociationBatchReadSchema.parse({
+      ...raw,
+      results: (raw.results ?? []).map(({ _from, ...rest }) => ({ from: _from ?? rest.from, ...rest })),
+    });
+  }
+
   /** References: one v4 association read per referenced object type, the picked target set on each object. */
   async function attachReferences(objectType: HubSpotObjectType, objects: Map<string, HubSpotObjectJson>) {
     for (const target of associationsToRequest[objectType]) {
       const found = objects.size ? [...objects.keys()] : [];
       if (found.length === 0) continue;
-      const raw = plain<{ results?: { _from?: unknown; from?: unknown }[] }>(
-        await api.callExempt((c) => c.crm.associations.v4.batchApi.getPage(objectType, target, { inputs: found.map((id) => ({ id })) })),
-      );
-      // The client's model names `from` `_from`; the schema reads the wire name.
-      const page = hubSpotAssociationBatchReadSchema.parse({
-        ...raw,
-        results: (raw.results ?? []).map(({ _from, ...rest }) => ({ from: _from ?? rest.from, ...rest })),
-      });
+      const page = await readAssociations(objectType, target, found);
       const byFrom = new Map(page.results.map((r) => [r.from.id, r.to]));
       for (const [id, object] of objects) {
         const picked = pickAssociationTarget(objectType, target, byFrom.get(id) ?? []);
@@ -163,6 +174,9 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
           case 'deletion':
             work.push({ kind: 'delete', entityType, remoteId: id(event.objectId), occurredAt });
             break;
+          case 'restore':
+            if (event.objectId !== undefined) work.push({ kind: 'fetch', entityType, remoteId: id(event.objectId), occurredAt, restored: true });
+            break;
           case 'associationChange': {
             // Both ends may have changed references: read both.
             const [fromName, toName] = String(event.associationType ?? '').toLowerCase().split('_to_');
@@ -181,14 +195,24 @@ export function createHubSpotAdapter(api: HubSpotCaller, maps: ValueMaps, fieldM
       return work;
     },
 
-    async fetchRecords(entityType, remoteIds) {
-      const byType = new Map<HubSpotObjectType, string[]>();
-      for (const remoteId of remoteIds) {
-        const { objectType, id } = parseRemoteId(entityType, remoteId);
-        byType.set(objectType, [...(byType.get(objectType) ?? []), id]);
+    async referrers(entityType, remoteIds) {
+      // One v4 association read per object type whose records reference these (the first page of each record's).
+      const found: { entityType: EntityType; remoteId: string }[] = [];
+      for (const [objectType, ids] of idsByObjectType(entityType, remoteIds)) {
+        const referring = (Object.keys(associationsToRequest) as HubSpotObjectType[])
+          .filter((type) => associationsToRequest[type].includes(objectType));
+        for (const type of referring) {
+          for (const result of (await readAssociations(objectType, type, ids)).results) {
+            for (const to of result.to) found.push({ entityType: entityTypeOf(type), remoteId: remoteIdOf(type, String(to.toObjectId)) });
+          }
+        }
       }
+      return found;
+    },
+
+    async fetchRecords(entityType, remoteIds) {
       const records: RemoteRecord[] = [];
-      for (const [objectType, ids] of byType) {
+      for (const [objectType, ids] of idsByObjectType(entityType, remoteIds)) {
         const objects = await readObjects(objectType, ids);
         for (const id of ids) {
           const object = objects.get(id);
