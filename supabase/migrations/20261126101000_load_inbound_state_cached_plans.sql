@@ -4,7 +4,11 @@
 -- 0.5 to 0.8 ms of a 2 to 3 ms call for 100 records, about a fifth of a
 -- reconciliation's database time. The function is now generated with one
 -- static query per entity type, whose plans plpgsql keeps for the session.
--- What it returns is unchanged.
+-- The local row is returned as json (row_to_json) instead of jsonb: it only
+-- goes out as text, and building jsonb to print it cost another fifth of the
+-- call. The keys come in column order; nothing else changes.
+drop function sync.load_inbound_state(uuid, crm.entity_type, text[]);
+
 do $generate$
 declare
   branches text;
@@ -13,7 +17,7 @@ begin
   %s p_entity_type = %L then
     return query
       select w.remote_id, m.local_id, m.remote_updated_at, coalesce(m.base, '{}'::jsonb),
-             coalesce(m.base_references, '{}'::jsonb), to_jsonb(t), t.updated_at, t.deleted_at is not null,
+             coalesce(m.base_references, '{}'::jsonb), row_to_json(t), t.updated_at, t.deleted_at is not null,
              m.remote_written_at, m.remote_deleted_at is not null,
              case when m.pending_write_at > now() - interval '5 minutes' then m.pending_write end, m.written_fields
         from unnest(p_remote_ids) as w (remote_id)
@@ -26,9 +30,9 @@ begin
     from unnest(array['contact', 'company', 'deal', 'activity', 'task']::crm.entity_type[]) with ordinality as e (entity_type, n);
 
   execute format($function$
-create or replace function sync.load_inbound_state(p_connection_id uuid, p_entity_type crm.entity_type, p_remote_ids text[])
+create function sync.load_inbound_state(p_connection_id uuid, p_entity_type crm.entity_type, p_remote_ids text[])
 returns table (remote_id text, local_id uuid, remote_updated_at timestamptz, base jsonb, base_references jsonb,
-               local jsonb, local_updated_at timestamptz, local_deleted boolean, remote_written_at timestamptz,
+               local json, local_updated_at timestamptz, local_deleted boolean, remote_written_at timestamptz,
                remote_deleted boolean, pending_write jsonb, written_fields text[])
 language plpgsql stable security definer set search_path = '' set enable_seqscan = off
 as $body$
@@ -38,3 +42,6 @@ end
 $body$$function$, branches);
 end
 $generate$;
+
+revoke execute on function sync.load_inbound_state(uuid, crm.entity_type, text[]) from public;
+grant execute on function sync.load_inbound_state(uuid, crm.entity_type, text[]) to service_role;
