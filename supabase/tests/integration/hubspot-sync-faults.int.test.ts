@@ -55,6 +55,15 @@ async function byLocalId(type: string, localIds: string[]): Promise<Map<string, 
   return groups;
 }
 
+/** Webhooks in batches of up to 100 events, 20 ms apart, without faults. */
+async function deliverWebhooksPromptly() {
+  await hs.control('PUT', '/webhooks', {
+    maxEventsPerRequest: 100,
+    batchWindowMs: 20,
+    faults: { duplicateProbability: 0, reorder: false, delayMs: 0 },
+  });
+}
+
 async function deadLetters() {
   return await hs.sql`select queue_name, error from sync.dead_letters where connection_id = ${hs.connectionId}`;
 }
@@ -134,11 +143,7 @@ describe('webhooks delivered twice and out of order', () => {
 
 describe('a company deleted and restored in HubSpot', () => {
   it('gives its contact the company again, although the contact was read while the company was gone', async () => {
-    await hs.control('PUT', '/webhooks', {
-      maxEventsPerRequest: 100,
-      batchWindowMs: 20,
-      faults: { duplicateProbability: 0, reorder: false, delayMs: 0 },
-    });
+    await deliverWebhooksPromptly();
     const company = await hs.control('POST', '/objects/companies', { properties: { name: 'Kramerica Industries', domain: 'kramerica.example' } });
     const contact = await hs.control('POST', '/objects/contacts', {
       properties: { email: 'cosmo@kramerica.example', firstname: 'Cosmo', lastname: 'Kramer' },
@@ -169,11 +174,7 @@ describe('a company deleted and restored in HubSpot', () => {
 
 describe('the echo of a local edit', () => {
   it('costs exactly one HubSpot write and does not come back as a change', async () => {
-    await hs.control('PUT', '/webhooks', {
-      maxEventsPerRequest: 100,
-      batchWindowMs: 20,
-      faults: { duplicateProbability: 0, reorder: false, delayMs: 0 },
-    });
+    await deliverWebhooksPromptly();
     const [{ id }] = await hs.sql`select id from crm.contacts where tenant_id = ${hs.tenantId} and email = 'art@vandelay.example'`;
     const [{ remote_id: remoteId }] = await hs.sql`select remote_id from sync.identity_map where connection_id = ${hs.connectionId} and local_id = ${id}`;
     await hs.settle();
