@@ -14,7 +14,7 @@ import { resolveInbound } from '../sync/resolve-inbound.ts';
 import type { ConnectionInfo, InboundStateRow, QueueMessage, SyncDb } from '../sync/sync-db.ts';
 import { type DriftRow, type EntityCheckpoint, type JobDb, type JobRow, notHeldState } from './job-db.ts';
 import { prefetchingAdapter } from './prefetch.ts';
-import { compareRecord } from './reconcile.ts';
+import { agrees, compareRecord, type LocalReferences } from './reconcile.ts';
 
 export interface JobLimits {
   /** Wall clock of one invocation (hosted: 150 s). */
@@ -307,54 +307,84 @@ async function exportRecords(db: SyncDb, adapter: CrmAdapter, connectionId: stri
 /**
  * Compares a listed page with Postgres, applies the drifted records through
  * the resolver (the CRM's side where it wins), queues the records whose local
- * side wins for the outbound path, and stores every difference.
+ * side wins for the outbound path, and stores every difference. Every record
+ * is checked on what a comparison needs (sync.load_reconcile_state); only
+ * those that disagree are loaded in full and compared field by field.
  */
 async function reconcilePage(db: SyncDb, connectionId: string, entityType: EntityType, records: RemoteRecord[], stats: InboundStats,
                              store: (compared: number, drift: DriftRow[]) => Promise<void>) {
-  const rows = await db.loadInboundState(connectionId, entityType, records.map((r) => r.remoteId));
-  const byRemote = new Map<string, InboundStateRow>(rows.map((row) => [row.remote_id, row]));
+  const sides = new Map((await db.loadReconcileState(connectionId, entityType, records.map((r) => r.remoteId)))
+    .map((row) => [row.remote_id, row]));
+  const references = await localReferenceReader(db, connectionId, entityType, [...sides.values()].map((row) => row.local));
+  const suspects = records.filter((record) => {
+    const row = sides.get(record.remoteId);
+    const side = { localId: row?.local_id ?? null, local: row?.local ?? null, localDeleted: row?.local_deleted ?? false };
+    return !agrees(record, side, references.of(side.local));
+  });
   const drift: DriftRow[] = [];
-  const drifted: RemoteRecord[] = [];
   const pushLocal = new Set<string>();
-  const context = await resolveContext(db, connectionId, entityType);
-  // The local side's references as remote ids, to compare with the CRM's.
-  const refNames = Object.keys(referencesOf[entityType]) as ReferenceName[];
-  const localRefIds = new Set<string>();
-  for (const row of rows) {
-    for (const name of refNames) {
-      const id = row.local?.[referenceColumn[name]];
-      if (typeof id === 'string') localRefIds.add(id);
+  if (suspects.length > 0) {
+    const rows = await db.loadInboundState(connectionId, entityType, suspects.map((r) => r.remoteId));
+    const byRemote = new Map<string, InboundStateRow>(rows.map((row) => [row.remote_id, row]));
+    await references.learn(rows.map((row) => row.local));
+    const context = await resolveContext(db, connectionId, entityType);
+    const drifted: RemoteRecord[] = [];
+    for (const record of suspects) {
+      const row = byRemote.get(record.remoteId)!;
+      const state = inboundStateOf(row);
+      const found = compareRecord(record, state, () => resolveInbound(record, state, context), references.of(row.local));
+      if (found.length === 0) continue;
+      drift.push(...found);
+      drifted.push(record);
+      for (const d of found) if (d.resolution === 'queued_outbound' && d.local_id) pushLocal.add(d.local_id);
     }
-  }
-  const remoteOfLocal = new Map((await db.remoteIdsOfLocal(connectionId, [...localRefIds])).map((m) => [m.local_id, m.remote_id]));
-  const localReferencesOf = (row: InboundStateRow | undefined) => {
-    if (!row?.local) return undefined;
-    const refs: Partial<Record<ReferenceName, string | null>> = {};
-    for (const name of refNames) {
-      const id = row.local[referenceColumn[name]];
-      refs[name] = typeof id === 'string' ? remoteOfLocal.get(id) ?? null : null;
-    }
-    return refs;
-  };
-  for (const record of records) {
-    const row = byRemote.get(record.remoteId);
-    const state = inboundStateOf(row!);
-    const found = compareRecord(record, state, () => resolveInbound(record, state, context), localReferencesOf(row));
-    if (found.length === 0) continue;
-    drift.push(...found);
-    drifted.push(record);
-    for (const d of found) if (d.resolution === 'queued_outbound' && d.local_id) pushLocal.add(d.local_id);
-  }
-  if (drifted.length > 0) {
-    try {
-      await applyRecords(db, connectionId, entityType, drifted, stats, byRemote);
-    } catch (error) {
-      if ((error as { name?: string }).name === 'PostgresError') throw error;
-      // The resolver could not settle them (the local rows kept changing): left for a person.
-      for (const d of drift) Object.assign(d, { resolution: 'alerted', detail: (error as Error).message });
-      pushLocal.clear();
+    if (drifted.length > 0) {
+      try {
+        await applyRecords(db, connectionId, entityType, drifted, stats, byRemote);
+      } catch (error) {
+        if ((error as { name?: string }).name === 'PostgresError') throw error;
+        // The resolver could not settle them (the local rows kept changing): left for a person.
+        for (const d of drift) Object.assign(d, { resolution: 'alerted', detail: (error as Error).message });
+        pushLocal.clear();
+      }
     }
   }
   await db.queueOutbound([...pushLocal].map((localId) => ({ connection_id: connectionId, entity_type: entityType, local_id: localId, op: 'upsert' })));
   await store(records.length, drift);
+}
+
+/**
+ * The local side's references as remote ids, to compare with the CRM's: the
+ * local ids they hold are looked up in the identity map once per batch of
+ * rows (`learn` looks up those not seen yet).
+ */
+async function localReferenceReader(db: SyncDb, connectionId: string, entityType: EntityType,
+                                    locals: (Record<string, unknown> | null)[]) {
+  const names = Object.keys(referencesOf[entityType]) as ReferenceName[];
+  const remoteOfLocal = new Map<string, string | null>();
+  const learn = async (rows: (Record<string, unknown> | null)[]) => {
+    const ids = new Set<string>();
+    for (const local of rows) {
+      for (const name of names) {
+        const id = local?.[referenceColumn[name]];
+        if (typeof id === 'string' && !remoteOfLocal.has(id)) ids.add(id);
+      }
+    }
+    if (ids.size === 0) return;
+    for (const id of ids) remoteOfLocal.set(id, null);
+    for (const m of await db.remoteIdsOfLocal(connectionId, [...ids])) remoteOfLocal.set(m.local_id, m.remote_id);
+  };
+  await learn(locals);
+  return {
+    learn,
+    of(local: Record<string, unknown> | null): LocalReferences | undefined {
+      if (!local) return undefined;
+      const refs: LocalReferences = {};
+      for (const name of names) {
+        const id = local[referenceColumn[name]];
+        refs[name] = typeof id === 'string' ? remoteOfLocal.get(id) ?? null : null;
+      }
+      return refs;
+    },
+  };
 }

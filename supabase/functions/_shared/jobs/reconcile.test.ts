@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RemoteRecord } from '../model/unified.ts';
 import { ConflictPolicy } from '../sync/conflict-policy.ts';
 import { type InboundDecision, type InboundState, resolveInbound as resolve } from '../sync/resolve-inbound.ts';
-import { compareRecord as compareWith, fieldsChecksum } from './reconcile.ts';
+import { agrees, compareRecord as compareWith, fieldsChecksum } from './reconcile.ts';
 
 /** The resolver with the default rules, as for a tenant without conflict rules. */
 const resolveInbound = (r: RemoteRecord, s: InboundState) =>
@@ -44,7 +44,7 @@ describe('compareRecord', () => {
     // Unset (or unmapped) locally, set in the CRM; and a reference the listing does not carry is not compared.
     expect(compareWith(r, s, () => resolveInbound(r, s), { company: null })).toHaveLength(1);
     const bare = remote({ email: 'a@x.io' });
-    expect(compareWith(bare, s, resolveInbound(bare, s), { company: '76' })).toEqual([]);
+    expect(compareWith(bare, s, () => resolveInbound(bare, s), { company: '76' })).toEqual([]);
   });
 
   it('finds nothing when both sides agree', () => {
@@ -125,5 +125,32 @@ describe('compareRecord: the resolver', () => {
     const differs = state({ phone: 'L' }, { phone: 'R' });
     expect(compareWith(r, differs, decide(differs))).toHaveLength(1);
     expect(asked).toBe(1);
+  });
+});
+
+describe('agrees: the check every listed record gets', () => {
+  const cases: [string, RemoteRecord, InboundState, Record<string, string | null>?][] = [
+    ['both sides equal', remote({ email: 'a@x.io', phone: '1' }), state({ email: 'a@x.io', phone: '1', last_name: 'Z' }, {})],
+    ['equal in other spellings', remote({ phone: '12', first_name: '' }), state({ phone: 12, first_name: null }, {})],
+    ['a field differs', remote({ phone: 'R' }), state({ phone: 'L' }, { phone: 'B' })],
+    ['missing locally', remote({ email: 'n@x.io' }), state(null, {})],
+    ['deleted locally, live in the CRM', remote({ phone: '1' }), state({ phone: '1' }, { phone: '1' }, { localDeleted: true })],
+    ['gone from the CRM, live locally', remote({}, { archived: true }), state({ phone: '1' }, {})],
+    ['gone from both', remote({}, { archived: true }), state({ phone: '1' }, {}, { localDeleted: true })],
+    ['gone from the CRM, never here', remote({}, { archived: true }), state(null, {})],
+    ['gone from the CRM, restored here', remote({}, { archived: true }), state({ phone: '1' }, {}, { remoteDeleted: true })],
+    ['references agree', remote({ email: 'a@x.io' }, { references: { company: '77' } }), state({ email: 'a@x.io' }, {}), { company: '77' }],
+    ['a reference differs', remote({ email: 'a@x.io' }, { references: { company: '77' } }), state({ email: 'a@x.io' }, {}), { company: null }],
+  ];
+
+  it.each(cases)('agrees exactly when the full comparison finds no drift: %s', (_name, r, s, refs) => {
+    const found = compareWith(r, s, () => resolveInbound(r, s), refs);
+    expect(agrees(r, { localId: s.localId, local: s.local, localDeleted: s.localDeleted }, refs)).toBe(found.length === 0);
+  });
+
+  it('needs only the local side\'s synced columns, not the shadow', () => {
+    const side = { localId: 'L1', local: { email: 'a@x.io', phone: '1' }, localDeleted: false };
+    expect(agrees(remote({ email: 'a@x.io', phone: '1' }), side)).toBe(true);
+    expect(agrees(remote({ email: 'a@x.io', phone: '2' }), side)).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 // Reconciliation of one record: a checksum of the mapped fields on each side
-// (the CRM's listing, the local row) says whether anything differs; when it
-// does, each differing field becomes a drift row saying which side wins and
-// how it is settled, decided by the engine's own resolver against the shadow.
+// (the CRM's listing, the local row) says whether anything differs (`agrees`);
+// when it does, each differing field becomes a drift row saying which side
+// wins and how it is settled, decided by the engine's own resolver against the
+// shadow (`compareRecord`, on the record's full inbound state).
 // A mapped record the CRM no longer has is drift too (missing_remote), and so
 // is a reference that points elsewhere on each side (`company_id` ...: the
 // CRM's reference is applied, as every inbound change applies it).
@@ -23,15 +24,45 @@ export function fieldsChecksum(fields: Record<string, unknown>, names: string[])
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
+/** What a comparison reads of the local side (sync.load_reconcile_state): an InboundState has it too. */
+export interface LocalSide {
+  localId: string | null;
+  /** The local row's synced columns (a full state's row has more; only the CRM's fields are compared). */
+  local: Record<string, unknown> | null;
+  localDeleted: boolean;
+}
+
+/** The local side's references as remote ids (null when unset or unmapped); absent when not compared. */
+export type LocalReferences = Partial<Record<ReferenceName, string | null>>;
+
+/**
+ * Whether a listed CRM record and its local side agree, so that comparing
+ * them in full would find no drift: the check run on every record, on what
+ * sync.load_reconcile_state reads (most records agree; the rest are compared
+ * with compareRecord on their full state).
+ */
+export function agrees(remote: RemoteRecord, side: LocalSide, localReferences?: LocalReferences): boolean {
+  const live = side.localId !== null && side.local !== null && !side.localDeleted;
+  if (remote.archived) return !live;
+  if (!live) return false;
+  if (localReferences) {
+    for (const name of Object.keys(remote.references) as ReferenceName[]) {
+      if ((remote.references[name] ?? null) !== (localReferences[name] ?? null)) return false;
+    }
+  }
+  const names = Object.keys(remote.fields).sort();
+  return fieldsChecksum(side.local!, names) === fieldsChecksum(remote.fields as Record<string, unknown>, names);
+}
+
 /**
  * The drift between a listed CRM record and what Postgres holds for it (none
  * when they agree). `decide` gives the resolver's decision for this record and
- * state, asked only when something differs (most records agree): a field it
- * sets locally is the CRM's win, a field it holds for review is alerted, any
- * other differing field is the database's win.
+ * state, asked only when a field differs: a field it sets locally is the CRM's
+ * win, a field it holds for review is alerted, any other differing field is
+ * the database's win.
  */
 export function compareRecord(remote: RemoteRecord, state: InboundState, decide: () => InboundDecision,
-                              localReferences?: Partial<Record<ReferenceName, string | null>>): DriftRow[] {
+                              localReferences?: LocalReferences): DriftRow[] {
   const head = { entity_type: remote.entityType, remote_id: remote.remoteId, local_id: state.localId };
   if (remote.archived) {
     if (!state.localId || !state.local || state.localDeleted) return [];
@@ -78,13 +109,12 @@ export function compareRecord(remote: RemoteRecord, state: InboundState, decide:
       });
     }
   }
-  const names = Object.keys(remoteFields).sort();
-  if (fieldsChecksum(state.local, names) === fieldsChecksum(remoteFields, names)) return drift;
+  const differing = Object.keys(remoteFields).sort().filter((field) => !sameValue(state.local![field], remoteFields[field]));
+  if (differing.length === 0) return drift;
   const decision = decide();
   const set = decision.change.set ?? {};
   const held = new Set(decision.conflicts.filter((c) => c.winner !== 'local' && c.winner !== 'remote').map((c) => c.field));
-  for (const field of names) {
-    if (sameValue(state.local[field], remoteFields[field])) continue;
+  for (const field of differing) {
     const values = {
       ...head, field, kind: 'field' as const, local_value: state.local[field] ?? null, remote_value: remoteFields[field] ?? null,
       base_value: state.base[field] ?? null,

@@ -44,6 +44,16 @@ export interface InboundStateRow {
   written_fields?: string[] | null;
 }
 
+/** What reconciliation compares of a listed record (sync.load_reconcile_state). */
+export interface ReconcileStateRow {
+  remote_id: string;
+  local_id: string | null;
+  /** The local row's synced columns and references (null when unmapped). */
+  local: Record<string, unknown> | null;
+  local_deleted: boolean;
+  remote_deleted: boolean;
+}
+
 export interface OutboundResult {
   local_id: string;
   remote_id: string;
@@ -121,6 +131,9 @@ export function createSyncDb(sql: Sql) {
     },
     async loadInboundState(connectionId: string, entityType: EntityType, remoteIds: string[]): Promise<InboundStateRow[]> {
       return await sql<InboundStateRow[]>`select * from sync.load_inbound_state(${connectionId}, ${entityType}, ${remoteIds}::text[])`;
+    },
+    async loadReconcileState(connectionId: string, entityType: EntityType, remoteIds: string[]): Promise<ReconcileStateRow[]> {
+      return await sql<ReconcileStateRow[]>`select * from sync.load_reconcile_state(${connectionId}, ${entityType}, ${remoteIds}::text[])`;
     },
     /** The remote ids in this connection of local records (any entity type), for comparing references. */
     async remoteIdsOfLocal(connectionId: string, localIds: string[]): Promise<{ local_id: string; remote_id: string }[]> {
