@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetExhaustedError, createRateBudget } from './rate-budget.ts';
+import { BudgetExhaustedError, createRateBudget, spareGrants } from './rate-budget.ts';
 import type { RateGrant } from './sync-db.ts';
 
 /** A database answering take_rate_budget from a script, recording every call. */
@@ -8,8 +8,8 @@ function scriptedDb(answers: RateGrant[], settle: () => Promise<void> = async ()
   return {
     calls,
     db: {
-      async takeRateBudget(id: string, requests: number, tokens = 0, untilAnswered = false) {
-        calls.push(`take ${id} ${requests} ${tokens} ${untilAnswered}`);
+      async takeRateBudget(id: string, requests: number, tokens = 0, untilAnswered = false, spare = 0) {
+        calls.push(`take ${id} ${requests} ${tokens} ${untilAnswered}${spare ? ` +${spare}` : ''}`);
         return answers.shift()!;
       },
       async settleRateBudget(id: string, grantId: string, requests: number) {
@@ -69,5 +69,45 @@ describe('createRateBudget', () => {
     const budget = createRateBudget(db, 'c1', () => Date.now() + 10_000, sleeps(calls));
     await Promise.all([budget.takeForCall!(1), budget.takeForCall!(2)]);
     expect(calls).toEqual(['take c1 1 1 true', 'sleep 30', 'take c1 1 1 true', 'take c1 1 2 true']);
+  });
+
+  it('spends the spare grants of a series of plain calls without asking the database, until they expire', async () => {
+    const { db, calls } = scriptedDb([
+      { granted: true, wait_ms: 0, grant_id: null, spare: 0 },
+      { granted: true, wait_ms: 0, grant_id: null, spare: 2 },
+      { granted: true, wait_ms: 0, grant_id: null, spare: 2 },
+      { granted: true, wait_ms: 0, grant_id: null, spare: 0 },
+    ]);
+    let clock = 1_000_000;
+    const budget = createRateBudget(db, 'c1', () => clock + 10_000, sleeps(calls), () => clock);
+    // A single call asks for no spares: a worker that makes one call would waste them.
+    await budget.take();
+    expect(calls).toEqual(['take c1 1 0 false']);
+    // The next asks for some, and the two that came are spent by the next two calls.
+    for (let i = 0; i < 3; i++) await budget.take();
+    expect(calls).toEqual(['take c1 1 0 false', `take c1 1 0 false +${spareGrants}`]);
+    await budget.take();
+    expect(calls).toHaveLength(3);
+    // Spares count from a second after their grant: after 750 ms they are dropped and the database asked again.
+    clock += 750;
+    await budget.take();
+    expect(calls).toHaveLength(4);
+  });
+
+  it('never spends spares on calls that cost tokens, several requests, or are taken until answered', async () => {
+    const { db, calls } = scriptedDb([
+      { granted: true, wait_ms: 0, grant_id: null, spare: 0 },
+      { granted: true, wait_ms: 0, grant_id: null, spare: 4 },
+      { granted: true, wait_ms: 0, grant_id: null },
+      { granted: true, wait_ms: 0, grant_id: null },
+      { granted: true, wait_ms: 0, grant_id: '7' },
+    ]);
+    const budget = createRateBudget(db, 'c1', () => Date.now() + 10_000, sleeps(calls));
+    await budget.take();
+    await budget.take();
+    await budget.take(1, 5);
+    await budget.take(2);
+    await budget.takeForCall!();
+    expect(calls).toEqual(['take c1 1 0 false', 'take c1 1 0 false +4', 'take c1 1 5 false', 'take c1 2 0 false', 'take c1 1 0 true']);
   });
 });

@@ -67,11 +67,16 @@ export interface OutboundResult {
 
 const json = (sql: Sql, value: unknown) => sql.json(value as Parameters<Sql['json']>[0]);
 
-/** An answer of sync.take_rate_budget; grant_id (a bigint as text) names a grant taken until answered. */
+/**
+ * An answer of sync.take_rate_budget; grant_id (a bigint as text) names a
+ * grant taken until answered; spare: the spare grants that came with it, to
+ * be sent within a second (20261126131000).
+ */
 export interface RateGrant {
   granted: boolean;
   wait_ms: number;
   grant_id: string | null;
+  spare?: number;
 }
 
 export function createSyncDb(sql: Sql) {
@@ -203,8 +208,9 @@ export function createSyncDb(sql: Sql) {
       const rows = values.map((v) => ({ kind: v.kind, remote_value: v.remoteValue, direction, entity_type: v.entityType, local_id: v.localId ?? null }));
       await sql`select sync.report_unmapped_values(${connectionId}, ${json(sql, rows)})`;
     },
-    async takeRateBudget(connectionId: string, requests: number, tokens = 0, untilAnswered = false): Promise<RateGrant> {
-      const [row] = await sql`select granted, wait_ms, grant_id::text from sync.take_rate_budget(${connectionId}, ${requests}, ${tokens}, ${untilAnswered})`;
+    async takeRateBudget(connectionId: string, requests: number, tokens = 0, untilAnswered = false, spare = 0): Promise<RateGrant> {
+      const [row] = await sql`select granted, wait_ms, grant_id::text, spare
+                                from sync.take_rate_budget(${connectionId}, ${requests}, ${tokens}, ${untilAnswered}, ${spare})`;
       return row as RateGrant;
     },
     async settleRateBudget(connectionId: string, grantId: string, requests: number): Promise<void> {
