@@ -276,7 +276,7 @@ describe('an edit the engine\'s own write overwrote (a Pipedrive name written wh
   it('judges the echo of a write in flight by its pending note', async () => {
     const { db, adapter, applied } = setup({
       remote_written_at: '2026-11-01T09:00:00.000Z', written_fields: ['email'], base, local: { id: L1, ...base, first_name: 'Xia' },
-      pending_write: { first_name: 'Xia' },
+      pending_write: { first_name: ['Xia'] },
     });
     await syncInbound(db as never, adapter, CONNECTION, [echo]);
     expect(applied).toEqual([expect.objectContaining({ set: { last_name: 'Cole' } })]);

@@ -58,13 +58,25 @@ describe('resolveInbound', () => {
     // The engine wrote 'Sent' (planned from the local value then); the local row moved on to 'Newer'; a CRM edit of
     // another field (later than the local change) brings the record in while the shadow still has 'Old'.
     const crm = remote({ first_name: 'Sent', phone: '2' });
-    const inFlight = state({ first_name: 'Newer', phone: '1' }, { first_name: 'Old', phone: '1' }, { pendingWrite: { first_name: 'Sent' } });
+    const inFlight = state({ first_name: 'Newer', phone: '1' }, { first_name: 'Old', phone: '1' }, { pendingWrite: { first_name: ['Sent'] } });
     const { change, conflicts } = resolveInbound(crm, inFlight);
     expect(change.set).toEqual({ phone: '2' });
     expect(conflicts).toEqual([]);
     // Without the note the engine's own value looks like a CRM edit, and the later CRM change wins it.
     const unnoted = resolveInbound(crm, { ...inFlight, pendingWrite: {} });
     expect(unnoted.change.set).toEqual({ first_name: 'Sent', phone: '2' });
+  });
+
+  it('takes the echo of the older of two writes in flight for no CRM edit either', () => {
+    // Two worker runs write the record at once, 'Sent' then 'Later'; the CRM is read back while it holds the first.
+    const crm = remote({ first_name: 'Sent', phone: '1' });
+    const twoInFlight = state({ first_name: 'Later', phone: '1' }, { first_name: 'Old', phone: '1' },
+      { pendingWrite: { first_name: ['Sent', 'Later'] } });
+    const { change, conflicts } = resolveInbound(crm, twoInFlight);
+    expect(change.set ?? {}).toEqual({});
+    expect(conflicts).toEqual([]);
+    // Noted as the later write alone (the note before), the older write's value read back won over the newer local one.
+    expect(resolveInbound(crm, { ...twoInFlight, pendingWrite: { first_name: ['Later'] } }).change.set).toEqual({ first_name: 'Sent' });
   });
 
   it.each([

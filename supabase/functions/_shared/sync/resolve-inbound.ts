@@ -26,8 +26,12 @@ export interface InboundState {
   remoteWrittenAt?: string | null;
   /** The mapped CRM record is known to be deleted there (the engine archived it, or applied that deletion). */
   remoteDeleted?: boolean;
-  /** Values the engine is writing to the CRM record right now (not in the shadow yet): read back, they are no CRM edit. */
-  pendingWrite?: Record<string, unknown>;
+  /**
+   * Per field, the values the engine is writing to the CRM record right now
+   * (not in the shadow yet; several when writes overlap): read back, they are
+   * no CRM edit.
+   */
+  pendingWrite?: Record<string, unknown[]>;
 }
 
 /** The rules in force and the CRM side of the comparison. */
@@ -116,7 +120,7 @@ export function resolveInbound(remote: RemoteRecord, state: InboundState, contex
     // A mapped record's shadow is complete: a field missing from it was empty when last read or written.
     const hasBase = !state.matched;
     const remoteChanged = !hasBase ||
-      (!sameValue(remoteValue, state.base[field]) && !(field in pending && sameValue(remoteValue, pending[field])));
+      (!sameValue(remoteValue, state.base[field]) && !(pending[field] ?? []).some((value) => sameValue(remoteValue, value)));
     // (A value the local record holds too is no news: the engine's own write, perhaps not recorded yet.)
     remoteEdited ||= remoteChanged && !sameValue(remoteValue, localValue);
     if (held.has(field)) {

@@ -38,8 +38,8 @@ export interface InboundStateRow {
   remote_written_at?: string | null;
   /** The mapped record is known to be deleted in the CRM. */
   remote_deleted?: boolean | null;
-  /** Fields and values the engine is writing to the CRM record, not recorded yet (20261126035900). */
-  pending_write?: Record<string, unknown> | null;
+  /** Per field, the values the engine is writing to the CRM record, not recorded yet (20261126133000). */
+  pending_write?: Record<string, unknown[]> | null;
   /** Fields the engine's last recorded write was asked to write (20261126070000); null for a create. */
   written_fields?: string[] | null;
 }
