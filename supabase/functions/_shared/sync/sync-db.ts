@@ -161,7 +161,9 @@ export function createSyncDb(sql: Sql) {
       const apply = async (tx: Sql) => await tx<Outcome[]>`
         select * from sync.apply_inbound_changes(${connectionId}, ${entityType}, ${json(tx, changes)})`;
       if (conflicts.size === 0) return await apply(sql);
-      return await sql.begin(async (tx) => {
+      // In a transaction already (a job's page), it is the one; else one of its own.
+      const begin = (sql as { begin?: Sql['begin'] }).begin?.bind(sql) ?? (async (work: (tx: Sql) => Promise<Outcome[]>) => await work(sql));
+      return await begin(async (tx) => {
         const outcomes = await apply(tx as unknown as Sql);
         const decisions = outcomes.filter((o) => o.local_id && ['updated', 'matched'].includes(o.outcome)).flatMap((o) =>
           (conflicts.get(o.remote_id) ?? []).map((c) => ({ remote_id: o.remote_id, local_id: o.local_id, ...c })));
